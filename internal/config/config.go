@@ -4,9 +4,9 @@ import "time"
 
 // Config mirrors Hydra's configuration keys one to one: the Go field path is
 // the key path (cfg.TTL.AccessToken is ttl.access_token, env TTL_ACCESS_TOKEN).
-// Only the sections Signet reads are typed in detail; every other key of the
-// contract is accepted by schema.go and named in a start-up warning until its
-// feature is built.
+// Every key of Hydra's configuration schema has a field, so an existing Hydra
+// file decodes unchanged; keys.go says which of them Signet acts on, and the
+// others are named in a start-up warning until their feature is built.
 type Config struct {
 	DSN        string     `koanf:"dsn"`
 	DB         DB         `koanf:"db"`
@@ -20,6 +20,16 @@ type Config struct {
 	OIDC       OIDC       `koanf:"oidc"`
 	Webfinger  Webfinger  `koanf:"webfinger"`
 	Clients    Clients    `koanf:"clients"`
+
+	// Accepted for compatibility with Hydra config files; see schema.go for
+	// which of these Signet acts on.
+	HSM          HSM          `koanf:"hsm"`
+	Profiling    string       `koanf:"profiling"` // cpu, mem
+	Tracing      Tracing      `koanf:"tracing"`
+	SQA          SQA          `koanf:"sqa"`
+	Version      string       `koanf:"version"` // the config file's version marker; informational
+	CGroups      CGroups      `koanf:"cgroups"`
+	FeatureFlags FeatureFlags `koanf:"feature_flags"`
 
 	// Dev is set by the --dev flag (and the contract's "dev" key): it allows
 	// a generated system secret and a non-https issuer.
@@ -78,14 +88,15 @@ type TLSSource struct {
 }
 
 type CORS struct {
-	Enabled          bool     `koanf:"enabled"`
-	AllowedOrigins   []string `koanf:"allowed_origins"`
-	AllowedMethods   []string `koanf:"allowed_methods"`
-	AllowedHeaders   []string `koanf:"allowed_headers"`
-	ExposedHeaders   []string `koanf:"exposed_headers"`
-	AllowCredentials bool     `koanf:"allow_credentials"`
-	MaxAge           int      `koanf:"max_age"`
-	Debug            bool     `koanf:"debug"`
+	Enabled            bool     `koanf:"enabled"`
+	AllowedOrigins     []string `koanf:"allowed_origins"`
+	AllowedMethods     []string `koanf:"allowed_methods"`
+	AllowedHeaders     []string `koanf:"allowed_headers"`
+	ExposedHeaders     []string `koanf:"exposed_headers"`
+	AllowCredentials   bool     `koanf:"allow_credentials"`
+	MaxAge             int      `koanf:"max_age"`
+	Debug              bool     `koanf:"debug"`
+	OptionsPassthrough bool     `koanf:"options_passthrough"`
 }
 
 type Cookies struct {
@@ -109,14 +120,22 @@ type CookiePaths struct {
 }
 
 type URLs struct {
-	Self               SelfURLs   `koanf:"self"`
-	Login              string     `koanf:"login"`
-	Registration       string     `koanf:"registration"`
-	Consent            string     `koanf:"consent"`
-	Logout             string     `koanf:"logout"`
-	Error              string     `koanf:"error"`
-	PostLogoutRedirect string     `koanf:"post_logout_redirect"`
-	Device             DeviceURLs `koanf:"device"`
+	Self               SelfURLs         `koanf:"self"`
+	Login              string           `koanf:"login"`
+	Registration       string           `koanf:"registration"`
+	Consent            string           `koanf:"consent"`
+	Logout             string           `koanf:"logout"`
+	Error              string           `koanf:"error"`
+	PostLogoutRedirect string           `koanf:"post_logout_redirect"`
+	Device             DeviceURLs       `koanf:"device"`
+	IdentityProvider   IdentityProvider `koanf:"identity_provider"`
+}
+
+// IdentityProvider is Hydra's optional Kratos link (urls.identity_provider).
+type IdentityProvider struct {
+	URL       string            `koanf:"url"`
+	PublicURL string            `koanf:"publicUrl"` // Hydra's key is camel case
+	Headers   map[string]string `koanf:"headers"`
 }
 
 type SelfURLs struct {
@@ -138,6 +157,8 @@ type Secrets struct {
 	Pagination []string `koanf:"pagination"`
 }
 
+// TTL holds lifetimes. RefreshToken is negative (-1) when the file says
+// "-1": refresh tokens then never expire, as in Hydra.
 type TTL struct {
 	LoginConsentRequest   time.Duration `koanf:"login_consent_request"`
 	AuthenticationSession time.Duration `koanf:"authentication_session"`
@@ -159,10 +180,72 @@ type JWTStrategy struct {
 }
 
 type OAuth2 struct {
-	ExposeInternalErrors bool              `koanf:"expose_internal_errors"`
-	Hashers              Hashers           `koanf:"hashers"`
-	PKCE                 PKCE              `koanf:"pkce"`
-	ClientCredentials    ClientCredentials `koanf:"client_credentials"`
+	ExposeInternalErrors  bool                `koanf:"expose_internal_errors"`
+	Session               OAuth2Session       `koanf:"session"`
+	ExcludeNotBeforeClaim bool                `koanf:"exclude_not_before_claim"`
+	AllowedTopLevelClaims []string            `koanf:"allowed_top_level_claims"`
+	MirrorTopLevelClaims  bool                `koanf:"mirror_top_level_claims"`
+	PreserveExtClaims     bool                `koanf:"preserve_ext_claims"`
+	Hashers               Hashers             `koanf:"hashers"`
+	PKCE                  PKCE                `koanf:"pkce"`
+	ClientCredentials     ClientCredentials   `koanf:"client_credentials"`
+	Grant                 Grant               `koanf:"grant"`
+	RefreshTokenHook      Hook                `koanf:"refresh_token_hook"`
+	TokenHook             Hook                `koanf:"token_hook"`
+	DeviceAuthorization   DeviceAuthorization `koanf:"device_authorization"`
+}
+
+type OAuth2Session struct {
+	EncryptAtRest bool `koanf:"encrypt_at_rest"`
+}
+
+type Grant struct {
+	RefreshToken RefreshTokenGrant `koanf:"refresh_token"`
+	JWT          JWTGrant          `koanf:"jwt"`
+}
+
+type RefreshTokenGrant struct {
+	RotationGracePeriod     time.Duration `koanf:"rotation_grace_period"`
+	RotationGraceReuseCount int           `koanf:"rotation_grace_reuse_count"`
+}
+
+// JWTGrant configures the RFC 7523 jwt-bearer grant.
+type JWTGrant struct {
+	JTIOptional           bool          `koanf:"jti_optional"`
+	IATOptional           bool          `koanf:"iat_optional"`
+	MaxTTL                time.Duration `koanf:"max_ttl"`
+	OmitAssertionAudience bool          `koanf:"omit_assertion_audience"`
+}
+
+// Hook is the contract's webhook_config. A file may give just a URL string
+// (oauth2.token_hook: https://...); the loader turns that into Hook{URL: s}.
+// An unset hook has an empty URL.
+type Hook struct {
+	URL  string   `koanf:"url"`
+	Auth HookAuth `koanf:"auth"`
+}
+
+type HookAuth struct {
+	Type   string         `koanf:"type"` // api_key
+	Config HookAuthConfig `koanf:"config"`
+}
+
+type HookAuthConfig struct {
+	In    string `koanf:"in"` // header (default), cookie
+	Name  string `koanf:"name"`
+	Value string `koanf:"value"`
+}
+
+type DeviceAuthorization struct {
+	TokenPollingInterval time.Duration `koanf:"token_polling_interval"`
+	UserCode             UserCode      `koanf:"user_code"`
+}
+
+// UserCode is either an entropy preset or an explicit length and alphabet.
+type UserCode struct {
+	EntropyPreset string `koanf:"entropy_preset"` // high, medium, low
+	Length        int    `koanf:"length"`
+	CharacterSet  string `koanf:"character_set"`
 }
 
 type Hashers struct {
@@ -189,7 +272,13 @@ type ClientCredentials struct {
 }
 
 type OIDC struct {
-	SubjectIdentifiers SubjectIdentifiers `koanf:"subject_identifiers"`
+	SubjectIdentifiers        SubjectIdentifiers        `koanf:"subject_identifiers"`
+	DynamicClientRegistration DynamicClientRegistration `koanf:"dynamic_client_registration"`
+}
+
+type DynamicClientRegistration struct {
+	Enabled      bool     `koanf:"enabled"`
+	DefaultScope []string `koanf:"default_scope"`
 }
 
 type SubjectIdentifiers struct {
@@ -202,7 +291,20 @@ type Pairwise struct {
 }
 
 type Webfinger struct {
-	JWKS WebfingerJWKS `koanf:"jwks"`
+	JWKS          WebfingerJWKS `koanf:"jwks"`
+	OIDCDiscovery OIDCDiscovery `koanf:"oidc_discovery"`
+}
+
+// OIDCDiscovery overrides what /.well-known/openid-configuration advertises.
+type OIDCDiscovery struct {
+	JWKSURL                string   `koanf:"jwks_url"`
+	TokenURL               string   `koanf:"token_url"`
+	AuthURL                string   `koanf:"auth_url"`
+	DeviceAuthorizationURL string   `koanf:"device_authorization_url"`
+	ClientRegistrationURL  string   `koanf:"client_registration_url"`
+	SupportedClaims        []string `koanf:"supported_claims"`
+	SupportedScope         []string `koanf:"supported_scope"`
+	UserinfoURL            string   `koanf:"userinfo_url"`
 }
 
 type WebfingerJWKS struct {
@@ -214,5 +316,75 @@ type Clients struct {
 }
 
 type ClientsHTTP struct {
-	DisallowPrivateIPRanges bool `koanf:"disallow_private_ip_ranges"`
+	DisallowPrivateIPRanges bool     `koanf:"disallow_private_ip_ranges"`
+	PrivateIPExceptionURLs  []string `koanf:"private_ip_exception_urls"`
+}
+
+type HSM struct {
+	Enabled      bool   `koanf:"enabled"`
+	Library      string `koanf:"library"`
+	Pin          string `koanf:"pin"`
+	Slot         int    `koanf:"slot"`
+	TokenLabel   string `koanf:"token_label"`
+	KeySetPrefix string `koanf:"key_set_prefix"`
+}
+
+type Tracing struct {
+	Provider              string           `koanf:"provider"` // jaeger, otel, zipkin
+	ServiceName           string           `koanf:"service_name"`
+	DeploymentEnvironment string           `koanf:"deployment_environment"`
+	Providers             TracingProviders `koanf:"providers"`
+}
+
+type TracingProviders struct {
+	Jaeger Jaeger `koanf:"jaeger"`
+	Zipkin Zipkin `koanf:"zipkin"`
+	OTLP   OTLP   `koanf:"otlp"`
+}
+
+type Jaeger struct {
+	LocalAgentAddress string         `koanf:"local_agent_address"`
+	Sampling          JaegerSampling `koanf:"sampling"`
+}
+
+type JaegerSampling struct {
+	ServerURL    string  `koanf:"server_url"`
+	TraceIDRatio float64 `koanf:"trace_id_ratio"`
+}
+
+type Zipkin struct {
+	ServerURL string        `koanf:"server_url"`
+	Sampling  RatioSampling `koanf:"sampling"`
+}
+
+type OTLP struct {
+	ServerURL           string        `koanf:"server_url"`
+	Insecure            bool          `koanf:"insecure"`
+	Sampling            RatioSampling `koanf:"sampling"`
+	AuthorizationHeader string        `koanf:"authorization_header"`
+}
+
+type RatioSampling struct {
+	SamplingRatio float64 `koanf:"sampling_ratio"`
+}
+
+// SQA is Hydra's usage-statistics opt-out. The contract lets the section
+// hold any other keys; they are kept in Other and ignored.
+type SQA struct {
+	OptOut bool           `koanf:"opt_out"`
+	Other  map[string]any `koanf:",remain"`
+}
+
+// FeatureFlags is open-ended in the contract; unknown flags land in Other.
+type FeatureFlags struct {
+	LegacyAllowInsecureOrigins bool           `koanf:"legacy_allow_insecure_origins"`
+	Other                      map[string]any `koanf:",remain"`
+}
+
+type CGroups struct {
+	V1 CGroupsV1 `koanf:"v1"`
+}
+
+type CGroupsV1 struct {
+	AutoMaxProcsEnabled bool `koanf:"auto_max_procs_enabled"`
 }

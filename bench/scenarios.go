@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// scenario is one measured request kind.
+type scenario struct {
+	Name string
+	Want int // expected status
+	New  request
+}
+
+// fixture holds what the scenarios share: two clients and a live token.
+type fixture struct {
+	public, admin string
+	opaqueID      string
+	jwtID         string
+	secret        string
+	token         string
+}
+
+func setup(ctx context.Context, hc *http.Client, public, admin string) (*fixture, error) {
+	f := &fixture{public: public, admin: admin, secret: "bench-client-secret-0123456789"}
+	var err error
+	if f.opaqueID, err = createClient(ctx, hc, admin, f.secret, "opaque"); err != nil {
+		return nil, err
+	}
+	if f.jwtID, err = createClient(ctx, hc, admin, f.secret, "jwt"); err != nil {
+		return nil, err
+	}
+	req, _ := f.tokenRequest(f.opaqueID)()
+	resp, err := hc.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("could not obtain a token for the introspection scenario (status %d)", resp.StatusCode)
+	}
+	f.token = tok.AccessToken
+	return f, nil
+}
+
+func createClient(ctx context.Context, hc *http.Client, admin, secret, strategy string) (string, error) {
+	body, _ := json.Marshal(map[string]any{
+		"client_secret": secret, "grant_types": []string{"client_credentials"},
+		"response_types": []string{"token"}, "scope": "read write",
+		"token_endpoint_auth_method": "client_secret_basic", "access_token_strategy": strategy,
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/admin/clients", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var c struct {
+		ID string `json:"client_id"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &c) != nil {
+		return "", fmt.Errorf("creating a client: %s: %s", resp.Status, truncate(string(raw), 300))
+	}
+	return c.ID, nil
+}
+
+func (f *fixture) tokenRequest(clientID string) request {
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}.Encode()
+	return func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, f.public+"/oauth2/token", strings.NewReader(form))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(f.secret))
+		return req, nil
+	}
+}
+
+func (f *fixture) introspectRequest(token string) request {
+	form := url.Values{"token": {token}}.Encode()
+	return func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, f.admin+"/admin/oauth2/introspect", strings.NewReader(form))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req, nil
+	}
+}
+
+func get(u string) request {
+	return func() (*http.Request, error) { return http.NewRequest(http.MethodGet, u, nil) }
+}
+
+func (f *fixture) scenarios() []scenario {
+	// A forged token: the live token with one character inside its MAC
+	// changed (not the last one, whose low bits base64 may not carry).
+	i := len(f.token) - 5
+	repl := byte('A')
+	if f.token[i] == 'A' {
+		repl = 'B'
+	}
+	forged := f.token[:i] + string(repl) + f.token[i+1:]
+	return []scenario{
+		{"client_credentials (opaque)", http.StatusOK, f.tokenRequest(f.opaqueID)},
+		{"client_credentials (jwt)", http.StatusOK, f.tokenRequest(f.jwtID)},
+		{"introspection (valid)", http.StatusOK, f.introspectRequest(f.token)},
+		{"introspection (forged)", http.StatusOK, f.introspectRequest(forged)},
+		{"jwks", http.StatusOK, get(f.public + "/.well-known/jwks.json")},
+		{"discovery", http.StatusOK, get(f.public + "/.well-known/openid-configuration")},
+	}
+}
+
+// queryCount reads the server's database round-trip counter from its
+// Prometheus endpoint on the admin port.
+func queryCount(ctx context.Context, hc *http.Client, admin string) (float64, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/admin/metrics/prometheus", nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "signet_db_queries_total ") {
+			return strconv.ParseFloat(strings.TrimPrefix(line, "signet_db_queries_total "), 64)
+		}
+	}
+	return 0, fmt.Errorf("signet_db_queries_total not found in the metrics")
+}

@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/jwk"
+	"github.com/signet-oidc/signet/internal/metrics"
+	"github.com/signet-oidc/signet/internal/oauth2"
+	"github.com/signet-oidc/signet/internal/oidc"
+	"github.com/signet-oidc/signet/internal/secret"
+	"github.com/signet-oidc/signet/internal/storage/sqlstore"
+	"github.com/signet-oidc/signet/internal/token"
+)
+
+// App is a built Signet: every component, wired, and the two route tables.
+type App struct {
+	cfg    *config.Live
+	log    *slog.Logger
+	db     *sqlstore.Store
+	keys   *jwk.Manager
+	public http.Handler
+	admin  http.Handler
+	// stopBackground ends the key poller started by New.
+	stopBackground context.CancelFunc
+}
+
+// secretCacheSize bounds the memo of verified client secrets: enough for
+// every machine client of a large deployment, a few MiB at most.
+const secretCacheSize = 10000
+
+// New builds every component in dependency order. It opens (and for SQLite
+// migrates) the database, creates the signing keys on first start and
+// returns an App ready to serve. It starts one background task, the key
+// poller, which Close stops.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	o := options{now: time.Now, rand: rand.Reader}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	live := config.NewLive(cfg)
+
+	keyring, err := secret.NewKeyring(cfg.Secrets.System, o.rand)
+	if err != nil {
+		return nil, fmt.Errorf("secrets.system: %w", err)
+	}
+	db, err := sqlstore.Open(ctx, cfg.DSN, sqlstore.Options{Log: log})
+	if err != nil {
+		if errors.Is(err, sqlstore.ErrSchemaBehind) {
+			return nil, fmt.Errorf("%w; run `signet migrate sql -e --yes` with DSN set to apply the pending migrations", err)
+		}
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	keys, err := jwk.NewManager(jwk.ManagerDeps{
+		Store: db, Keyring: keyring, Log: log, Now: o.now, Rand: o.rand, RSABits: o.rsaBits,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := keys.EnsureKeys(ctx, jwk.SetIDToken, jwk.SetAccessToken); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("creating the signing keys: %w", err)
+	}
+
+	hasher := secret.Hasher{
+		Algorithm:        cfg.OAuth2.Hashers.Algorithm,
+		PBKDF2Iterations: cfg.OAuth2.Hashers.PBKDF2.Iterations,
+		BCryptCost:       cfg.OAuth2.Hashers.BCrypt.Cost,
+		Rand:             o.rand,
+	}
+	cache, err := oauth2.NewSecretCache(o.rand, secretCacheSize)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	opaque := &token.Opaque{MACKeys: keyring.MACKeys("opaque access token"), Rand: o.rand}
+	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
+		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
+	issuer := &token.Issuer{Store: db, Opaque: opaque, JWT: jwtAT, Now: o.now}
+	auth := &oauth2.ClientAuth{Clients: db, Hasher: hasher, Cache: cache, Now: o.now}
+
+	grants := []oauth2.Grant{
+		&oauth2.ClientCredentials{Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand},
+	}
+	discovery, err := oidc.NewDiscovery(oidc.BuildMetadata(cfg.IssuerURL(), cfg.PublicURL(), features(grants)))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	metricsHandler, err := metrics.New(reg, metrics.Deps{Version: Version, Queries: func() uint64 { return uint64(db.Stats().Queries) }})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	h := handlers{
+		render:    httpx.Renderer{Log: log},
+		mw:        httpx.Middleware{Log: log, Renderer: httpx.Renderer{Log: log}, Now: o.now, QuietPaths: quietPaths(cfg)},
+		db:        db,
+		clients:   &client.Admin{Store: db, Hasher: hasher, Now: o.now, Rand: o.rand},
+		keysAdmin: jwk.Admin{Manager: keys},
+		jwks:      jwk.NewJWKS(keys, cfg.Webfinger.JWKS.BroadcastKeys, time.Minute),
+		discovery: discovery,
+		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants)},
+		introspect: &oauth2.Introspection{Tokens: db, Opaque: opaque, JWT: jwtAT,
+			Config: live.Get, Now: o.now},
+		revoke:      &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT, Now: o.now},
+		adminTokens: &oauth2.AdminTokens{Tokens: db, Now: o.now},
+		metrics:     metricsHandler,
+	}
+	bg, stop := context.WithCancel(context.Background())
+	go keys.Run(bg)
+	return &App{cfg: live, log: log, db: db, keys: keys,
+		public: h.publicRoutes(), admin: h.adminRoutes(), stopBackground: stop}, nil
+}
+
+// Close stops background work and closes the database.
+func (a *App) Close() error {
+	a.stopBackground()
+	return a.db.Close()
+}
+
+// Store exposes the database for tests that count round trips.
+func (a *App) Store() *sqlstore.Store { return a.db }
+
+// Public and Admin are the two route tables, for tests and embedding.
+func (a *App) Public() http.Handler { return a.public }
+func (a *App) Admin() http.Handler  { return a.admin }
+
+func grantTable(gs []oauth2.Grant) map[string]oauth2.Grant {
+	m := make(map[string]oauth2.Grant, len(gs))
+	for _, g := range gs {
+		m[g.Type()] = g
+	}
+	return m
+}
+
+// features derives what discovery advertises from what is mounted.
+func features(gs []oauth2.Grant) oidc.Features {
+	f := oidc.Features{
+		ResponseTypes:    []string{},
+		TokenAuthMethods: []string{oauth2.AuthMethodBasic, oauth2.AuthMethodPost},
+		IDTokenAlgs:      []string{"RS256"},
+		SubjectTypes:     []string{"public"},
+		Revocation:       true,
+	}
+	for _, g := range gs {
+		f.GrantTypes = append(f.GrantTypes, g.Type())
+	}
+	return f
+}
+
+// quietPaths are the health checks that serve.*.request_log.disable_for_health
+// keeps out of the access log.
+func quietPaths(cfg *config.Config) map[string]bool {
+	if !cfg.Serve.Public.RequestLog.DisableForHealth && !cfg.Serve.Admin.RequestLog.DisableForHealth {
+		return nil
+	}
+	return map[string]bool{"/health/alive": true, "/health/ready": true}
+}

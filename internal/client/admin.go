@@ -1,0 +1,243 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/secret"
+	"github.com/signet-oidc/signet/internal/storage"
+)
+
+// Admin serves /admin/clients on the admin port. Its exported methods hold
+// the logic and are what tests and dynamic registration call; the handlers
+// only parse, call them and render.
+type Admin struct {
+	Store  Store
+	Hasher secret.Hasher
+	Now    func() time.Time
+	Rand   io.Reader
+}
+
+// Routes registers the client endpoints. oauth and generic are the two error
+// shapes (errorOAuth2 and genericError); the contract picks one per route.
+func (a *Admin) Routes(mux *http.ServeMux, oauth, generic func(httpx.HandlerFunc) http.Handler) {
+	mux.Handle("POST /admin/clients", oauth(a.handleCreate))
+	mux.Handle("GET /admin/clients", oauth(a.handleList))
+	mux.Handle("GET /admin/clients/{id}", oauth(a.handleGet))
+	mux.Handle("PUT /admin/clients/{id}", oauth(a.handleUpdate))
+	mux.Handle("PATCH /admin/clients/{id}", oauth(a.handlePatch))
+	mux.Handle("DELETE /admin/clients/{id}", generic(a.handleDelete))
+	mux.Handle("PUT /admin/clients/{id}/lifespans", generic(a.handleLifespans))
+}
+
+func (a *Admin) handleCreate(w http.ResponseWriter, r *http.Request) error {
+	var c Client
+	if err := httpx.DecodeJSON(r, &c, httpx.MaxJSONBody, httpx.RejectUnknown); err != nil {
+		return err
+	}
+	out, err := a.Create(r.Context(), &c)
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusCreated, out)
+	return nil
+}
+
+func (a *Admin) handleGet(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusOK, view(c))
+	return nil
+}
+
+func (a *Admin) handleUpdate(w http.ResponseWriter, r *http.Request) error {
+	var c Client
+	if err := httpx.DecodeJSON(r, &c, httpx.MaxJSONBody, httpx.RejectUnknown); err != nil {
+		return err
+	}
+	out, err := a.Update(r.Context(), r.PathValue("id"), &c)
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *Admin) handleDelete(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if len(id) > maxIDLen {
+		return notFound()
+	}
+	if err := a.Store.DeleteClient(r.Context(), id); err != nil {
+		return storeError(err, "deleting client")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *Admin) handleLifespans(w http.ResponseWriter, r *http.Request) error {
+	var l Lifespans
+	if err := httpx.DecodeJSON(r, &l, httpx.MaxJSONBody, httpx.RejectUnknown); err != nil {
+		return err
+	}
+	out, err := a.SetLifespans(r.Context(), r.PathValue("id"), l)
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusOK, out)
+	return nil
+}
+
+// Create stores a new client from c, which it modifies: the id is generated
+// if empty, defaults are applied, the secret is settled and server-owned
+// fields are reset. It returns the response view, holding the plaintext
+// secret if one was set. A taken id is a 409.
+func (a *Admin) Create(ctx context.Context, c *Client) (*Client, error) {
+	if c.ID == "" {
+		id, err := newUUID(a.Rand)
+		if err != nil {
+			return nil, err
+		}
+		c.ID = id
+	}
+	now := a.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	// Registration credentials belong to dynamic registration, never to
+	// an admin caller.
+	c.RegistrationAccessToken, c.RegistrationClientURI = "", ""
+	if err := a.prepare(c, ""); err != nil {
+		return nil, err
+	}
+	if err := a.Store.CreateClient(ctx, stored(c)); err != nil {
+		return nil, storeError(err, "creating client")
+	}
+	return view(c), nil
+}
+
+// Update replaces every field of client id with c (PUT semantics). c.ID
+// must be empty or equal id. An empty c.Secret keeps the stored secret.
+func (a *Admin) Update(ctx context.Context, id string, c *Client) (*Client, error) {
+	if c.ID != "" && c.ID != id {
+		return nil, invalidMetadata("The client_id in the body must be empty or match the client_id in the path.")
+	}
+	old, err := a.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.replace(ctx, old, c)
+}
+
+// SetLifespans replaces all of client id's token lifespans.
+func (a *Admin) SetLifespans(ctx context.Context, id string, l Lifespans) (*Client, error) {
+	old, err := a.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	next := *old
+	next.Lifespans = l
+	return a.replace(ctx, old, &next)
+}
+
+// replace validates next as the new state of old and stores it, keeping
+// what only the server may set.
+func (a *Admin) replace(ctx context.Context, old, next *Client) (*Client, error) {
+	next.ID = old.ID
+	next.CreatedAt = old.CreatedAt
+	next.UpdatedAt = a.now()
+	next.RegistrationAccessToken = old.RegistrationAccessToken
+	next.RegistrationClientURI = old.RegistrationClientURI
+	if err := a.prepare(next, old.SecretHash); err != nil {
+		return nil, err
+	}
+	if err := a.Store.UpdateClient(ctx, stored(next)); err != nil {
+		return nil, storeError(err, "updating client")
+	}
+	return view(next), nil
+}
+
+// prepare applies defaults, validates and settles the secret.
+func (a *Admin) prepare(c *Client, oldHash string) error {
+	Defaults(c)
+	if err := Validate(c); err != nil {
+		return err
+	}
+	return settleSecret(c, oldHash, a.Hasher, a.Rand)
+}
+
+func (a *Admin) get(ctx context.Context, id string) (*Client, error) {
+	if len(id) > maxIDLen {
+		return nil, notFound() // no stored client can have this id
+	}
+	c, err := a.Store.GetClient(ctx, id)
+	if err != nil {
+		return nil, storeError(err, "reading client")
+	}
+	return c, nil
+}
+
+// now is the server's timestamp format: UTC, microseconds, which every
+// supported database keeps exactly.
+func (a *Admin) now() time.Time {
+	return a.Now().UTC().Truncate(time.Microsecond)
+}
+
+func notFound() *httpx.Error {
+	return httpx.NotFound("The requested OAuth 2.0 client does not exist.")
+}
+
+// storeError maps the storage sentinels to admin API errors; anything else
+// is internal and rendered as a 500 carrying the request id.
+func storeError(err error, doing string) error {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return notFound()
+	case errors.Is(err, storage.ErrConflict):
+		return httpx.Conflict("An OAuth 2.0 client with this client_id already exists.")
+	default:
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+}
+
+// stored is the copy handed to the Store: never the plaintext secret.
+func stored(c *Client) *Client {
+	s := *c
+	s.Secret = ""
+	return &s
+}
+
+// view is the copy a response shows. SecretHash never leaves (its JSON tag
+// is "-"); the list fields are [] rather than null, as SDKs expect.
+func view(c *Client) *Client {
+	v := *c
+	v.SecretHash = ""
+	for _, p := range []*[]string{&v.RedirectURIs, &v.GrantTypes, &v.ResponseTypes, &v.Audience, &v.AllowedCORSOrigins, &v.Contacts} {
+		if *p == nil {
+			*p = []string{}
+		}
+	}
+	return &v
+}
+
+func writeClient(w http.ResponseWriter, status int, c *Client) {
+	// The body may hold a fresh secret; no cache may keep it.
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, status, c)
+}
+
+// newUUID returns a random (version 4) UUID, the id format Hydra generates.
+func newUUID(rand io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return "", fmt.Errorf("generating client id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}

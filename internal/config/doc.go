@@ -1,0 +1,13 @@
+// Package config turns Hydra-compatible configuration into one typed
+// snapshot. It runs once at start-up, before anything else is built:
+// cli reads the -c files, the environment and --dev, calls Load, logs the
+// warnings, and hands the *Config (inside a Live) to app.New. No request
+// ever reads a file or an environment variable.
+//
+// Keys, types and environment names follow Hydra v2 (keys.go lists every
+// key of its schema); values are checked where they are read, and every
+// problem names its key path and where the value came from:
+//
+//	files (-c, in order) -> environment (URLS_SELF_ISSUER ...) -> defaults
+//	  -> decode into Config -> dev-mode fills -> Validate
+package config

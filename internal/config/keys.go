@@ -1,0 +1,263 @@
+package config
+
+// DefaultDSN is used when neither dsn nor DSN is set: a SQLite file in the
+// working directory, so `signet serve all --dev` runs with no setup at all.
+const DefaultDSN = "sqlite://signet.sqlite"
+
+// httpMethods are the methods the contract's http_method definition allows.
+func httpMethods() []string {
+	return []string{"POST", "GET", "PUT", "PATCH", "DELETE", "CONNECT", "HEAD", "OPTIONS", "TRACE"}
+}
+
+// DefaultKeys is every key Signet accepts: each key of Hydra v2's
+// configuration schema (written out here by hand so the binary needs no
+// schema file), plus Signet's own additions marked SignetOnly. Flip a key
+// from NotBuilt to Implemented in the same change that makes it work.
+func DefaultKeys() []Key {
+	var t []Key
+	for _, section := range [][]Key{
+		coreKeys(),
+		serveKeys(),
+		urlKeys(),
+		secretKeys(),
+		ttlKeys(),
+		strategyKeys(),
+		oauth2Keys(),
+		oidcKeys(),
+		extraKeys(),
+	} {
+		t = append(t, section...)
+	}
+	return t
+}
+
+func coreKeys() []Key {
+	return []Key{
+		str("dsn").sensitive().def(DefaultDSN),
+		boolean("dev"),
+		str("version").format(FormatSemver),
+		boolean("db.ignore_unknown_table_columns").notBuilt(),
+		str("log.level").enum("panic", "fatal", "error", "warn", "info", "debug", "trace").def("info"),
+		str("log.format").enum("json", "json_pretty", "text").def("text"),
+		// Signet never logs secrets or tokens, so there is nothing to leak
+		// or redact; these two stay warnings rather than silently ignored.
+		boolean("log.leak_sensitive_values").notBuilt(),
+		str("log.redaction_text").notBuilt(),
+		boolean("clients.http.disallow_private_ip_ranges").notBuilt(),
+		strs("clients.http.private_ip_exception_urls").format(FormatURIRef).notBuilt(),
+	}
+}
+
+func serveKeys() []Key {
+	t := listenerKeys("serve.public", 4444)
+	t = append(t, listenerKeys("serve.admin", 4445)...)
+	t = append(t, tlsKeys("serve.tls")...)
+	return append(t,
+		str("serve.cookies.same_site_mode").enum("Strict", "Lax", "None").def("None"),
+		boolean("serve.cookies.same_site_legacy_workaround"),
+		str("serve.cookies.domain"),
+		boolean("serve.cookies.secure"),
+		str("serve.cookies.names.device_csrf").def("ory_hydra_device_csrf"),
+		str("serve.cookies.names.login_csrf").def("ory_hydra_login_csrf"),
+		str("serve.cookies.names.consent_csrf").def("ory_hydra_consent_csrf"),
+		str("serve.cookies.names.session").def("ory_hydra_session"),
+		str("serve.cookies.paths.session").def("/"),
+	)
+}
+
+// listenerKeys is the contract's serve_config plus cors_config. The host
+// default is "" (every interface, IPv4 and IPv6) rather than the schema's
+// "0.0.0.0", which would leave IPv6 out.
+func listenerKeys(p string, port int64) []Key {
+	t := []Key{
+		str(p + ".host"),
+		integer(p+".port").between(1, 65535).def(port),
+		str(p + ".base_url").format(FormatURIRef).notBuilt(),
+		boolean(p + ".request_log.disable_for_health").notBuilt(),
+		str(p + ".socket.owner").notBuilt(),
+		str(p + ".socket.group").notBuilt(),
+		integer(p+".socket.mode").between(0, 0o777).def(0o755).notBuilt(),
+		boolean(p + ".cors.enabled"),
+		strs(p + ".cors.allowed_origins").format(FormatOrigin),
+		strs(p + ".cors.allowed_methods").enum(httpMethods()...),
+		strs(p + ".cors.allowed_headers"),
+		strs(p + ".cors.exposed_headers"),
+		boolean(p + ".cors.allow_credentials").def(true),
+		boolean(p + ".cors.options_passthrough"),
+		integer(p+".cors.max_age").between(0, 1<<31-1),
+		boolean(p + ".cors.debug"),
+	}
+	return append(t, tlsKeys(p+".tls")...)
+}
+
+func tlsKeys(p string) []Key {
+	return []Key{
+		boolean(p + ".enabled"),
+		str(p + ".key.path"),
+		str(p + ".key.base64").sensitive(),
+		str(p + ".cert.path"),
+		str(p + ".cert.base64"),
+		strs(p + ".allow_termination_from").format(FormatCIDR),
+	}
+}
+
+func urlKeys() []Key {
+	return []Key{
+		str("urls.self.issuer").format(FormatURI),
+		str("urls.self.public").format(FormatURI),
+		str("urls.self.admin").format(FormatURI),
+		str("urls.login").format(FormatURIRef),
+		str("urls.registration").format(FormatURIRef).notBuilt(),
+		str("urls.consent").format(FormatURIRef),
+		str("urls.logout").format(FormatURIRef),
+		str("urls.device.verification").format(FormatURIRef).notBuilt(),
+		str("urls.device.success").format(FormatURIRef).notBuilt(),
+		str("urls.error").format(FormatURIRef),
+		str("urls.post_logout_redirect").format(FormatURIRef),
+		str("urls.identity_provider.url").format(FormatURI).notBuilt(),
+		str("urls.identity_provider.publicUrl").format(FormatURI).notBuilt(),
+		Key{Path: "urls.identity_provider.headers", Kind: KindStringMap, Sensitive: true}.notBuilt(),
+	}
+}
+
+func secretKeys() []Key {
+	return []Key{
+		strs("secrets.system").minLen(16).sensitive(),
+		strs("secrets.cookie").minLen(16).sensitive(),
+		strs("secrets.pagination").minLen(16).sensitive().notBuilt(),
+	}
+}
+
+func ttlKeys() []Key {
+	return []Key{
+		duration("ttl.login_consent_request").positive().def("30m"),
+		duration("ttl.authentication_session").positive().def("720h"),
+		duration("ttl.access_token").positive().def("1h"),
+		duration("ttl.refresh_token").positive().never().def("720h"),
+		duration("ttl.id_token").positive().def("1h"),
+		duration("ttl.auth_code").positive().def("10m"),
+		duration("ttl.device_user_code").positive().def("10m").notBuilt(),
+	}
+}
+
+func strategyKeys() []Key {
+	return []Key{
+		str("strategies.scope").enum("exact", "wildcard").def("wildcard"),
+		str("strategies.access_token").enum("opaque", "jwt").def("opaque"),
+		str("strategies.jwt.scope_claim").enum("list", "string", "both").def("list"),
+	}
+}
+
+func oauth2Keys() []Key {
+	t := []Key{
+		boolean("oauth2.expose_internal_errors"),
+		boolean("oauth2.session.encrypt_at_rest").def(true).notBuilt(),
+		boolean("oauth2.exclude_not_before_claim"),
+		strs("oauth2.allowed_top_level_claims"),
+		boolean("oauth2.mirror_top_level_claims").def(true),
+		boolean("oauth2.preserve_ext_claims").notBuilt(),
+		str("oauth2.hashers.algorithm").enum("pbkdf2", "bcrypt").def("pbkdf2"),
+		integer("oauth2.hashers.bcrypt.cost").between(4, 31).def(10),
+		integer("oauth2.hashers.pbkdf2.iterations").between(1, 1<<31-1).def(25000),
+		boolean("oauth2.pkce.enforced"),
+		boolean("oauth2.pkce.enforced_for_public_clients"),
+		boolean("oauth2.client_credentials.default_grant_allowed_scope"),
+		duration("oauth2.grant.refresh_token.rotation_grace_period").def("0s"),
+		integer("oauth2.grant.refresh_token.rotation_grace_reuse_count").between(0, 1<<31-1),
+		boolean("oauth2.grant.jwt.jti_optional"),
+		boolean("oauth2.grant.jwt.iat_optional"),
+		duration("oauth2.grant.jwt.max_ttl").positive().def("720h"),
+		boolean("oauth2.grant.jwt.omit_assertion_audience").def(true),
+		duration("oauth2.device_authorization.token_polling_interval").positive().def("5s").notBuilt(),
+		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low").notBuilt(),
+		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1).notBuilt(),
+		str("oauth2.device_authorization.user_code.character_set").minLen(8).notBuilt(),
+	}
+	t = append(t, hookKeys("oauth2.refresh_token_hook")...)
+	return append(t, hookKeys("oauth2.token_hook")...)
+}
+
+// hookKeys is the contract's "URL string or webhook_config" union: the hook
+// path itself takes a string, and its object form's fields are keys too.
+func hookKeys(p string) []Key {
+	return []Key{
+		Key{Path: p, Kind: KindHook, Format: FormatURI}.notBuilt(),
+		str(p + ".url").format(FormatURI).notBuilt(),
+		str(p + ".auth.type").enum("api_key").notBuilt(),
+		str(p+".auth.config.in").enum("header", "cookie").notBuilt(),
+		str(p + ".auth.config.name").notBuilt(),
+		str(p + ".auth.config.value").sensitive().notBuilt(),
+	}
+}
+
+func oidcKeys() []Key {
+	return []Key{
+		strs("oidc.subject_identifiers.supported_types").enum("public", "pairwise").def([]any{"public"}),
+		str("oidc.subject_identifiers.pairwise.salt").sensitive(),
+		boolean("oidc.dynamic_client_registration.enabled"),
+		strs("oidc.dynamic_client_registration.default_scope"),
+		strs("webfinger.jwks.broadcast_keys").def([]any{"hydra.openid.id-token"}),
+		str("webfinger.oidc_discovery.jwks_url").format(FormatURIRef),
+		str("webfinger.oidc_discovery.token_url").format(FormatURIRef),
+		str("webfinger.oidc_discovery.auth_url").format(FormatURIRef),
+		str("webfinger.oidc_discovery.device_authorization_url").format(FormatURIRef).notBuilt(),
+		str("webfinger.oidc_discovery.client_registration_url").format(FormatURIRef),
+		strs("webfinger.oidc_discovery.supported_claims"),
+		strs("webfinger.oidc_discovery.supported_scope"),
+		str("webfinger.oidc_discovery.userinfo_url").format(FormatURIRef),
+	}
+}
+
+// extraKeys are operational sections of Hydra's schema that Signet accepts
+// but does not act on yet.
+func extraKeys() []Key {
+	t := []Key{
+		boolean("hsm.enabled"),
+		str("hsm.library"),
+		str("hsm.pin").sensitive(),
+		integer("hsm.slot"),
+		str("hsm.token_label"),
+		str("hsm.key_set_prefix"),
+		str("profiling").enum("cpu", "mem"),
+		str("tracing.provider").enum("jaeger", "otel", "zipkin"),
+		str("tracing.service_name"),
+		str("tracing.deployment_environment"),
+		str("tracing.providers.jaeger.local_agent_address").format(FormatHostPort),
+		str("tracing.providers.jaeger.sampling.server_url").format(FormatURI),
+		number("tracing.providers.jaeger.sampling.trace_id_ratio"),
+		str("tracing.providers.zipkin.server_url").format(FormatURI),
+		number("tracing.providers.zipkin.sampling.sampling_ratio"),
+		str("tracing.providers.otlp.server_url").format(FormatHostPort),
+		boolean("tracing.providers.otlp.insecure"),
+		number("tracing.providers.otlp.sampling.sampling_ratio"),
+		str("tracing.providers.otlp.authorization_header").sensitive(),
+		{Path: "sqa", Kind: KindOpen},
+		boolean("sqa.opt_out"),
+		boolean("cgroups.v1.auto_max_procs_enabled"),
+		{Path: "feature_flags", Kind: KindOpen},
+		boolean("feature_flags.legacy_allow_insecure_origins"),
+	}
+	for i := range t {
+		t[i].Status = NotBuilt
+	}
+	return t
+}
+
+// Builders keep the table one line per key.
+
+func str(p string) Key      { return Key{Path: p, Kind: KindString} }
+func boolean(p string) Key  { return Key{Path: p, Kind: KindBool} }
+func integer(p string) Key  { return Key{Path: p, Kind: KindInt} }
+func number(p string) Key   { return Key{Path: p, Kind: KindNumber} }
+func duration(p string) Key { return Key{Path: p, Kind: KindDuration} }
+func strs(p string) Key     { return Key{Path: p, Kind: KindStringList} }
+
+func (k Key) def(v any) Key            { k.Default = v; return k }
+func (k Key) enum(v ...string) Key     { k.Enum = v; return k }
+func (k Key) format(f Format) Key      { k.Format = f; return k }
+func (k Key) minLen(n int) Key         { k.MinLen = n; return k }
+func (k Key) sensitive() Key           { k.Sensitive = true; return k }
+func (k Key) notBuilt() Key            { k.Status = NotBuilt; return k }
+func (k Key) positive() Key            { k.Positive = true; return k }
+func (k Key) never() Key               { k.Never = true; return k }
+func (k Key) between(lo, hi int64) Key { k.Min, k.Max = &lo, &hi; return k }

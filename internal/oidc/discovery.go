@@ -1,0 +1,108 @@
+package oidc
+
+// OpenID Connect Discovery 1.0 section 3 and RFC 8414 section 2: the
+// provider metadata at /.well-known/openid-configuration.
+//
+// The document is built once from the configuration and the feature table
+// and served as pre-encoded bytes: it costs no database round trip and no
+// marshalling per request. It lists what Signet serves; the contract's
+// oidcConfiguration marks authorization_endpoint and
+// device_authorization_endpoint as required, so they are always present.
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// Features says which optional parts of the protocol are mounted. The route
+// table and this document read the same value, so discovery cannot
+// advertise an endpoint that is not there.
+type Features struct {
+	GrantTypes           []string // e.g. client_credentials
+	ResponseTypes        []string
+	TokenAuthMethods     []string
+	IDTokenAlgs          []string
+	SubjectTypes         []string
+	Revocation           bool
+	Userinfo             bool
+	CodeChallengeMethods []string
+}
+
+// Metadata is the subset of the contract's oidcConfiguration Signet fills.
+type Metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	IDTokenSignedResponseAlg          []string `json:"id_token_signed_response_alg"`
+	UserinfoSignedResponseAlg         []string `json:"userinfo_signed_response_alg"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	RequireRequestURIRegistration     bool     `json:"require_request_uri_registration"`
+}
+
+// BuildMetadata derives the document from the issuer, the public base URL
+// and the feature table.
+func BuildMetadata(issuer, publicURL string, f Features) Metadata {
+	base := strings.TrimRight(publicURL, "/")
+	m := Metadata{
+		Issuer:                            issuer,
+		AuthorizationEndpoint:             base + "/oauth2/auth",
+		DeviceAuthorizationEndpoint:       base + "/oauth2/device/auth",
+		TokenEndpoint:                     base + "/oauth2/token",
+		JWKSURI:                           base + "/.well-known/jwks.json",
+		SubjectTypesSupported:             f.SubjectTypes,
+		ResponseTypesSupported:            f.ResponseTypes,
+		ResponseModesSupported:            []string{"query", "fragment"},
+		GrantTypesSupported:               f.GrantTypes,
+		TokenEndpointAuthMethodsSupported: f.TokenAuthMethods,
+		IDTokenSigningAlgValuesSupported:  f.IDTokenAlgs,
+		IDTokenSignedResponseAlg:          f.IDTokenAlgs,
+		UserinfoSignedResponseAlg:         f.IDTokenAlgs,
+		CodeChallengeMethodsSupported:     f.CodeChallengeMethods,
+		ScopesSupported:                   []string{"offline_access", "offline", "openid"},
+	}
+	if f.Revocation {
+		m.RevocationEndpoint = base + "/oauth2/revoke"
+	}
+	if f.Userinfo {
+		m.UserinfoEndpoint = base + "/userinfo"
+	}
+	return m
+}
+
+// Discovery serves a pre-encoded metadata document.
+type Discovery struct {
+	body []byte
+}
+
+// NewDiscovery encodes m once.
+func NewDiscovery(m Metadata) (*Discovery, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &Discovery{body: append(b, '\n')}, nil
+}
+
+// ServeHTTP writes the document. Caches may keep it briefly: it changes
+// only with the configuration.
+func (d *Discovery) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=60")
+	_, _ = w.Write(d.body)
+}

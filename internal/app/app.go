@@ -35,10 +35,6 @@ type App struct {
 	stopBackground context.CancelFunc
 }
 
-// secretCacheSize bounds the memo of verified client secrets: enough for
-// every machine client of a large deployment, a few MiB at most.
-const secretCacheSize = 10000
-
 // New builds every component in dependency order. It opens (and for SQLite
 // migrates) the database, creates the signing keys on first start and
 // returns an App ready to serve. It starts one background task, the key
@@ -79,12 +75,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		BCryptCost:       cfg.OAuth2.Hashers.BCrypt.Cost,
 		Rand:             o.rand,
 	}
-	cache, err := oauth2.NewSecretCache(o.rand, secretCacheSize)
+	cache, err := oauth2.NewSecretCache(o.rand, oauth2.DefaultSecretCacheSize)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	opaque := &token.Opaque{MACKeys: keyring.MACKeys("opaque access token"), Rand: o.rand}
+	opaque := &token.Opaque{MACKeys: keyring.MACKeys(token.OpaqueMACPurpose), Rand: o.rand}
 	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
 		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
 	issuer := &token.Issuer{Store: db, Opaque: opaque, JWT: jwtAT, Now: o.now}

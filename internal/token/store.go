@@ -12,7 +12,7 @@ import (
 type AccessRecord struct {
 	Digest    []byte // SHA-256 of the raw token string
 	ClientID  string
-	Subject   string // empty for client_credentials
+	Subject   string // the client_id for client_credentials
 	Scopes    []string
 	Audience  []string
 	GrantType string

@@ -1,0 +1,58 @@
+package oauth2
+
+import (
+	"net/http"
+
+	"github.com/signet-oidc/signet/internal/httpx"
+)
+
+// TokenEndpoint is POST /oauth2/token (RFC 6749 section 3.2). It owns the
+// phases every grant shares: strict form parsing (section 3.1: no repeated
+// parameters), grant lookup, client authentication (section 2.3), the
+// client's registered grant types and the public-client rule; then it hands
+// over to the grant and writes the section 5.1 response.
+type TokenEndpoint struct {
+	Auth *ClientAuth
+	// Grants maps grant_type to its Grant; only enabled grants are listed.
+	Grants map[string]Grant
+}
+
+// Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
+func (e *TokenEndpoint) Handle(w http.ResponseWriter, r *http.Request) error {
+	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	if err != nil {
+		return err
+	}
+	req, err := parseTokenRequest(form)
+	if err != nil {
+		return err
+	}
+	grant, ok := e.Grants[req.GrantType]
+	if !ok {
+		return UnsupportedGrantType("The grant_type %q is not supported or not enabled.", truncate(req.GrantType, 64))
+	}
+	c, err := e.Auth.Authenticate(r.Context(), r, form)
+	if err != nil {
+		return err
+	}
+	if !allowsGrant(c, req.GrantType) {
+		return UnauthorizedClient("The client is not allowed to use grant_type %q; add it to the client's grant_types.", req.GrantType)
+	}
+	if IsPublic(c) && !grant.AllowsPublicClients() {
+		return UnauthorizedClient("The grant_type %q requires a confidential client; this client's token_endpoint_auth_method is none.", req.GrantType)
+	}
+	resp, err := grant.Exchange(r.Context(), req, c)
+	if err != nil {
+		return err
+	}
+	writeNoStore(w)
+	httpx.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// writeNoStore sets the caching headers RFC 6749 section 5.1 requires on
+// responses that carry tokens.
+func writeNoStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}

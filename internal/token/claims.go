@@ -1,0 +1,21 @@
+package token
+
+import "time"
+
+// Claims is what a grant decided to put into an access token. Strategies
+// turn it into a raw token and an AccessRecord; nothing in it is secret.
+type Claims struct {
+	ClientID  string
+	Subject   string // the client_id for client_credentials (as Hydra does)
+	Scopes    []string
+	Audience  []string
+	GrantType string
+	Issuer    string // urls.self.issuer
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// Ext holds the session's extra access-token claims: the "ext" object of
+	// introspection and of JWT access tokens.
+	Ext map[string]any
+	// RequestID groups every token issued by one grant.
+	RequestID string
+}

@@ -9,11 +9,35 @@ func httpMethods() []string {
 	return []string{"POST", "GET", "PUT", "PATCH", "DELETE", "CONNECT", "HEAD", "OPTIONS", "TRACE"}
 }
 
+// implementedKeys lists the keys Signet acts on today. Every other key of
+// Hydra's schema is accepted and, when set, named in a start-up warning.
+// Add a key here in the same change that makes it work.
+func implementedKeys() []string {
+	return []string{
+		"dsn", "dev", "version",
+		"log.level", "log.format",
+		"serve.public.host", "serve.public.port", "serve.public.request_log.disable_for_health",
+		"serve.admin.host", "serve.admin.port", "serve.admin.request_log.disable_for_health",
+		"urls.self.issuer", "urls.self.public",
+		"secrets.system",
+		"ttl.access_token",
+		"strategies.scope", "strategies.access_token", "strategies.jwt.scope_claim",
+		"oauth2.hashers.algorithm", "oauth2.hashers.bcrypt.cost", "oauth2.hashers.pbkdf2.iterations",
+		"oauth2.client_credentials.default_grant_allowed_scope",
+		"webfinger.jwks.broadcast_keys",
+		// Signet sends no usage statistics, so opting out is always in effect.
+		"sqa", "sqa.opt_out",
+	}
+}
+
 // DefaultKeys is every key Signet accepts: each key of Hydra v2's
 // configuration schema (written out here by hand so the binary needs no
-// schema file), plus Signet's own additions marked SignetOnly. Flip a key
-// from NotBuilt to Implemented in the same change that makes it work.
+// schema file), plus Signet's own additions marked SignetOnly.
 func DefaultKeys() []Key {
+	done := map[string]bool{}
+	for _, p := range implementedKeys() {
+		done[p] = true
+	}
 	var t []Key
 	for _, section := range [][]Key{
 		coreKeys(),
@@ -28,6 +52,11 @@ func DefaultKeys() []Key {
 	} {
 		t = append(t, section...)
 	}
+	for i := range t {
+		if t[i].Status != SignetOnly && !done[t[i].Path] {
+			t[i].Status = NotBuilt
+		}
+	}
 	return t
 }
 
@@ -36,15 +65,15 @@ func coreKeys() []Key {
 		str("dsn").sensitive().def(DefaultDSN),
 		boolean("dev"),
 		str("version").format(FormatSemver),
-		boolean("db.ignore_unknown_table_columns").notBuilt(),
+		boolean("db.ignore_unknown_table_columns"),
 		str("log.level").enum("panic", "fatal", "error", "warn", "info", "debug", "trace").def("info"),
 		str("log.format").enum("json", "json_pretty", "text").def("text"),
 		// Signet never logs secrets or tokens, so there is nothing to leak
 		// or redact; these two stay warnings rather than silently ignored.
-		boolean("log.leak_sensitive_values").notBuilt(),
-		str("log.redaction_text").notBuilt(),
-		boolean("clients.http.disallow_private_ip_ranges").notBuilt(),
-		strs("clients.http.private_ip_exception_urls").format(FormatURIRef).notBuilt(),
+		boolean("log.leak_sensitive_values"),
+		str("log.redaction_text"),
+		boolean("clients.http.disallow_private_ip_ranges"),
+		strs("clients.http.private_ip_exception_urls").format(FormatURIRef),
 	}
 }
 
@@ -72,11 +101,11 @@ func listenerKeys(p string, port int64) []Key {
 	t := []Key{
 		str(p + ".host"),
 		integer(p+".port").between(1, 65535).def(port),
-		str(p + ".base_url").format(FormatURIRef).notBuilt(),
-		boolean(p + ".request_log.disable_for_health").notBuilt(),
-		str(p + ".socket.owner").notBuilt(),
-		str(p + ".socket.group").notBuilt(),
-		integer(p+".socket.mode").between(0, 0o777).def(0o755).notBuilt(),
+		str(p + ".base_url").format(FormatURIRef),
+		boolean(p + ".request_log.disable_for_health"),
+		str(p + ".socket.owner"),
+		str(p + ".socket.group"),
+		integer(p+".socket.mode").between(0, 0o777).def(0o755),
 		boolean(p + ".cors.enabled"),
 		strs(p + ".cors.allowed_origins").format(FormatOrigin),
 		strs(p + ".cors.allowed_methods").enum(httpMethods()...),
@@ -107,16 +136,16 @@ func urlKeys() []Key {
 		str("urls.self.public").format(FormatURI),
 		str("urls.self.admin").format(FormatURI),
 		str("urls.login").format(FormatURIRef),
-		str("urls.registration").format(FormatURIRef).notBuilt(),
+		str("urls.registration").format(FormatURIRef),
 		str("urls.consent").format(FormatURIRef),
 		str("urls.logout").format(FormatURIRef),
-		str("urls.device.verification").format(FormatURIRef).notBuilt(),
-		str("urls.device.success").format(FormatURIRef).notBuilt(),
+		str("urls.device.verification").format(FormatURIRef),
+		str("urls.device.success").format(FormatURIRef),
 		str("urls.error").format(FormatURIRef),
 		str("urls.post_logout_redirect").format(FormatURIRef),
-		str("urls.identity_provider.url").format(FormatURI).notBuilt(),
-		str("urls.identity_provider.publicUrl").format(FormatURI).notBuilt(),
-		Key{Path: "urls.identity_provider.headers", Kind: KindStringMap, Sensitive: true}.notBuilt(),
+		str("urls.identity_provider.url").format(FormatURI),
+		str("urls.identity_provider.publicUrl").format(FormatURI),
+		Key{Path: "urls.identity_provider.headers", Kind: KindStringMap, Sensitive: true},
 	}
 }
 
@@ -124,7 +153,7 @@ func secretKeys() []Key {
 	return []Key{
 		strs("secrets.system").minLen(16).sensitive(),
 		strs("secrets.cookie").minLen(16).sensitive(),
-		strs("secrets.pagination").minLen(16).sensitive().notBuilt(),
+		strs("secrets.pagination").minLen(16).sensitive(),
 	}
 }
 
@@ -136,7 +165,7 @@ func ttlKeys() []Key {
 		duration("ttl.refresh_token").positive().never().def("720h"),
 		duration("ttl.id_token").positive().def("1h"),
 		duration("ttl.auth_code").positive().def("10m"),
-		duration("ttl.device_user_code").positive().def("10m").notBuilt(),
+		duration("ttl.device_user_code").positive().def("10m"),
 	}
 }
 
@@ -151,11 +180,11 @@ func strategyKeys() []Key {
 func oauth2Keys() []Key {
 	t := []Key{
 		boolean("oauth2.expose_internal_errors"),
-		boolean("oauth2.session.encrypt_at_rest").def(true).notBuilt(),
+		boolean("oauth2.session.encrypt_at_rest").def(true),
 		boolean("oauth2.exclude_not_before_claim"),
 		strs("oauth2.allowed_top_level_claims"),
 		boolean("oauth2.mirror_top_level_claims").def(true),
-		boolean("oauth2.preserve_ext_claims").notBuilt(),
+		boolean("oauth2.preserve_ext_claims"),
 		str("oauth2.hashers.algorithm").enum("pbkdf2", "bcrypt").def("pbkdf2"),
 		integer("oauth2.hashers.bcrypt.cost").between(4, 31).def(10),
 		integer("oauth2.hashers.pbkdf2.iterations").between(1, 1<<31-1).def(25000),
@@ -168,10 +197,10 @@ func oauth2Keys() []Key {
 		boolean("oauth2.grant.jwt.iat_optional"),
 		duration("oauth2.grant.jwt.max_ttl").positive().def("720h"),
 		boolean("oauth2.grant.jwt.omit_assertion_audience").def(true),
-		duration("oauth2.device_authorization.token_polling_interval").positive().def("5s").notBuilt(),
-		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low").notBuilt(),
-		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1).notBuilt(),
-		str("oauth2.device_authorization.user_code.character_set").minLen(8).notBuilt(),
+		duration("oauth2.device_authorization.token_polling_interval").positive().def("5s"),
+		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low"),
+		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1),
+		str("oauth2.device_authorization.user_code.character_set").minLen(8),
 	}
 	t = append(t, hookKeys("oauth2.refresh_token_hook")...)
 	return append(t, hookKeys("oauth2.token_hook")...)
@@ -181,12 +210,12 @@ func oauth2Keys() []Key {
 // path itself takes a string, and its object form's fields are keys too.
 func hookKeys(p string) []Key {
 	return []Key{
-		Key{Path: p, Kind: KindHook, Format: FormatURI}.notBuilt(),
-		str(p + ".url").format(FormatURI).notBuilt(),
-		str(p + ".auth.type").enum("api_key").notBuilt(),
-		str(p+".auth.config.in").enum("header", "cookie").notBuilt(),
-		str(p + ".auth.config.name").notBuilt(),
-		str(p + ".auth.config.value").sensitive().notBuilt(),
+		Key{Path: p, Kind: KindHook, Format: FormatURI},
+		str(p + ".url").format(FormatURI),
+		str(p + ".auth.type").enum("api_key"),
+		str(p+".auth.config.in").enum("header", "cookie"),
+		str(p + ".auth.config.name"),
+		str(p + ".auth.config.value").sensitive(),
 	}
 }
 
@@ -200,7 +229,7 @@ func oidcKeys() []Key {
 		str("webfinger.oidc_discovery.jwks_url").format(FormatURIRef),
 		str("webfinger.oidc_discovery.token_url").format(FormatURIRef),
 		str("webfinger.oidc_discovery.auth_url").format(FormatURIRef),
-		str("webfinger.oidc_discovery.device_authorization_url").format(FormatURIRef).notBuilt(),
+		str("webfinger.oidc_discovery.device_authorization_url").format(FormatURIRef),
 		str("webfinger.oidc_discovery.client_registration_url").format(FormatURIRef),
 		strs("webfinger.oidc_discovery.supported_claims"),
 		strs("webfinger.oidc_discovery.supported_scope"),
@@ -237,9 +266,6 @@ func extraKeys() []Key {
 		{Path: "feature_flags", Kind: KindOpen},
 		boolean("feature_flags.legacy_allow_insecure_origins"),
 	}
-	for i := range t {
-		t[i].Status = NotBuilt
-	}
 	return t
 }
 
@@ -257,7 +283,6 @@ func (k Key) enum(v ...string) Key     { k.Enum = v; return k }
 func (k Key) format(f Format) Key      { k.Format = f; return k }
 func (k Key) minLen(n int) Key         { k.MinLen = n; return k }
 func (k Key) sensitive() Key           { k.Sensitive = true; return k }
-func (k Key) notBuilt() Key            { k.Status = NotBuilt; return k }
 func (k Key) positive() Key            { k.Positive = true; return k }
 func (k Key) never() Key               { k.Never = true; return k }
 func (k Key) between(lo, hi int64) Key { k.Min, k.Max = &lo, &hi; return k }

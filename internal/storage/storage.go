@@ -11,6 +11,9 @@ var (
 	ErrConflict = errors.New("storage: conflict")
 	// ErrAlreadyUsed: a single-use record (code, verifier, jti) was consumed before.
 	ErrAlreadyUsed = errors.New("storage: already used")
+	// ErrBadPageToken: a listing was asked to continue from a page token it
+	// did not issue (a client error, not a server one).
+	ErrBadPageToken = errors.New("storage: invalid page token")
 )
 
 // Page asks for one page of a keyset-paginated list. Token is opaque to

@@ -1,0 +1,231 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/storage"
+)
+
+// Clients are stored as a few indexed or filtered columns plus the whole
+// record as JSON in doc. The columns are authoritative for the fields they
+// hold; doc carries everything else, so a field added to client.Client is
+// stored without a migration (the suite fills every field by reflection and
+// would notice one that is lost).
+
+// MaxClientIDLen is the longest client_id the schema holds, in bytes.
+const MaxClientIDLen = 255
+
+// Page sizes for ListClients.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 500
+	// maxPageToken bounds the token a stranger may send.
+	maxPageToken = 512
+)
+
+const clientCols = "client_id, client_name, client_owner, secret_hash, doc, created_at, updated_at"
+
+type clientSQL struct {
+	insert, get, update, delete string
+	// list is indexed by listVariant: with/without name, owner, token.
+	list [8]string
+}
+
+func buildClientSQL(d dialect) clientSQL {
+	c := clientSQL{
+		insert: d.rebind("INSERT INTO clients (" + clientCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		get:    d.rebind("SELECT " + clientCols + " FROM clients WHERE client_id = ?"),
+		// created_at is kept: an update replaces the client, not its history.
+		update: d.rebind("UPDATE clients SET client_name = ?, client_owner = ?, secret_hash = ?, doc = ?, updated_at = ? WHERE client_id = ?"),
+		delete: d.rebind("DELETE FROM clients WHERE client_id = ?"),
+	}
+	for v := range c.list {
+		q := "SELECT " + clientCols + " FROM clients WHERE 1 = 1"
+		if v&1 != 0 {
+			q += " AND client_name = ?"
+		}
+		if v&2 != 0 {
+			q += " AND client_owner = ?"
+		}
+		if v&4 != 0 {
+			q += " AND client_id > ?"
+		}
+		c.list[v] = d.rebind(q + " ORDER BY client_id LIMIT ?")
+	}
+	return c
+}
+
+// clientDoc encodes c without the secret, which is never stored.
+func clientDoc(c *client.Client) (string, error) {
+	cp := *c
+	cp.Secret = ""
+	return jsonText(&cp)
+}
+
+func checkClientID(id string) error {
+	if len(id) > MaxClientIDLen {
+		return fmt.Errorf("sqlstore: client id is %d bytes, at most %d are stored", len(id), MaxClientIDLen)
+	}
+	return nil
+}
+
+// CreateClient inserts c; storage.ErrConflict if its ID exists. One write.
+func (s *Store) CreateClient(ctx context.Context, c *client.Client) error {
+	if err := checkClientID(c.ID); err != nil {
+		return err
+	}
+	doc, err := clientDoc(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.q().exec(ctx, s.clients.insert, c.ID, c.Name, c.Owner, c.SecretHash, doc,
+		s.d.timeArg(c.CreatedAt), s.d.timeArg(c.UpdatedAt))
+	return s.d.classify("create client", err)
+}
+
+// GetClient returns the client or storage.ErrNotFound. One query.
+func (s *Store) GetClient(ctx context.Context, id string) (*client.Client, error) {
+	c, err := scanClient(s.q().queryRow(ctx, s.clients.get, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound)
+	}
+	return c, err
+}
+
+// UpdateClient replaces every stored field of c.ID except CreatedAt;
+// storage.ErrNotFound if absent. One write.
+func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
+	doc, err := clientDoc(c)
+	if err != nil {
+		return err
+	}
+	n, err := s.q().execN(ctx, s.clients.update, c.Name, c.Owner, c.SecretHash, doc,
+		s.d.timeArg(c.UpdatedAt), c.ID)
+	if err != nil {
+		return s.d.classify("update client", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteClient removes the client; its tokens go with it in the same
+// statement (ON DELETE CASCADE). storage.ErrNotFound if absent.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	n, err := s.q().execN(ctx, s.clients.delete, id)
+	if err != nil {
+		return s.d.classify("delete client", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+// ListClients returns clients ordered by ID (bytewise), after p.Token, at
+// most p.Size (default 100, clamped to 1..500). Next is empty on the last
+// page. One query.
+func (s *Store) ListClients(ctx context.Context, f client.Filter, p storage.Page) ([]*client.Client, storage.PageResult, error) {
+	after, err := decodePageToken(p.Token)
+	if err != nil {
+		return nil, storage.PageResult{}, err
+	}
+	size := clampPageSize(p.Size)
+	variant, args := 0, make([]any, 0, 4)
+	if f.Name != "" {
+		variant, args = variant|1, append(args, f.Name)
+	}
+	if f.Owner != "" {
+		variant, args = variant|2, append(args, f.Owner)
+	}
+	if p.Token != "" {
+		variant, args = variant|4, append(args, after)
+	}
+	// One extra row tells whether another page exists.
+	args = append(args, size+1)
+	out, err := s.queryClients(ctx, s.clients.list[variant], args)
+	if err != nil {
+		return nil, storage.PageResult{}, err
+	}
+	var res storage.PageResult
+	if len(out) > size {
+		out = out[:size]
+		res.Next = base64.RawURLEncoding.EncodeToString([]byte(out[size-1].ID))
+	}
+	return out, res, nil
+}
+
+func (s *Store) queryClients(ctx context.Context, q string, args []any) ([]*client.Client, error) {
+	rows, err := s.q().query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list clients: %w", err)
+	}
+	defer rows.Close()
+	var out []*client.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list clients: %w", err)
+	}
+	return out, nil
+}
+
+func clampPageSize(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultPageSize
+	case n > MaxPageSize:
+		return MaxPageSize
+	}
+	return n
+}
+
+func decodePageToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	if len(tok) > maxPageToken {
+		return "", storage.ErrBadPageToken
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) == 0 || len(b) > MaxClientIDLen {
+		return "", storage.ErrBadPageToken
+	}
+	return string(b), nil
+}
+
+// rowScanner is *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanClient(r rowScanner) (*client.Client, error) {
+	var (
+		id, name, owner, hash, doc string
+		c                          client.Client
+	)
+	err := r.Scan(&id, &name, &owner, &hash, &doc, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("sqlstore: read client: %w", err)
+	}
+	created, updated := c.CreatedAt, c.UpdatedAt
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		return nil, fmt.Errorf("sqlstore: decode client %q: %w", id, err)
+	}
+	c.ID, c.Name, c.Owner, c.SecretHash = id, name, owner, hash
+	c.CreatedAt, c.UpdatedAt, c.Secret = created, updated, ""
+	return &c, nil
+}

@@ -1,0 +1,189 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/signet-oidc/signet/internal/jwk"
+	"github.com/signet-oidc/signet/internal/storage"
+)
+
+// Every key mutation runs in a transaction that first bumps its set's row
+// in jwk_sets. That one statement does two jobs:
+//   - it serialises writers of the same set: the upsert takes the row lock
+//     on PostgreSQL and MySQL (and SQLite has a single writer), so
+//     AddKeyIfSetEmpty's count-then-insert cannot interleave with another;
+//   - it makes KeysVersion cheap: the sum of generations only grows, by one
+//     per committed mutation. Set rows are never deleted, so the sum never
+//     returns to an earlier value.
+// Taking the set lock first in every transaction also gives one lock order,
+// so these transactions cannot deadlock each other.
+
+const keyCols = "set_id, kid, public_jwk, sealed_private, created_at"
+
+type keySQL struct {
+	bump, count, insert, replace, get, list, delete, deleteSet, version string
+}
+
+func buildKeySQL(d dialect) keySQL {
+	insert := "INSERT INTO jwk_keys (" + keyCols + ") VALUES (?, ?, ?, ?, ?)"
+	return keySQL{
+		bump: d.rebind("INSERT INTO jwk_sets (set_id, generation) VALUES (?, 1)" +
+			d.onConflict([]string{"set_id"}, nil, "generation = jwk_sets.generation + 1")),
+		count:  d.rebind("SELECT COUNT(*) FROM jwk_keys WHERE set_id = ?"),
+		insert: d.rebind(insert),
+		replace: d.rebind(insert + d.onConflict([]string{"set_id", "kid"},
+			[]string{"public_jwk", "sealed_private", "created_at"})),
+		get:       d.rebind("SELECT " + keyCols + " FROM jwk_keys WHERE set_id = ? AND kid = ?"),
+		list:      d.rebind("SELECT " + keyCols + " FROM jwk_keys WHERE set_id = ? ORDER BY created_at DESC, kid DESC"),
+		delete:    d.rebind("DELETE FROM jwk_keys WHERE set_id = ? AND kid = ?"),
+		deleteSet: d.rebind("DELETE FROM jwk_keys WHERE set_id = ?"),
+		version:   "SELECT COALESCE(SUM(generation), 0) FROM jwk_sets",
+	}
+}
+
+func (s *Store) keyArgs(r *jwk.Record) []any {
+	var priv any
+	if r.SealedPrivate != nil {
+		priv = r.SealedPrivate
+	}
+	return []any{r.Set, r.KID, string(r.Public), priv, s.d.timeArg(r.CreatedAt)}
+}
+
+// AddKey inserts rec; storage.ErrConflict if (Set, KID) exists.
+func (s *Store) AddKey(ctx context.Context, rec *jwk.Record) error {
+	return s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
+			return s.d.classify("add key", err)
+		}
+		_, err := q.exec(ctx, s.keys.insert, s.keyArgs(rec)...)
+		return s.d.classify("add key", err)
+	})
+}
+
+// AddKeyIfSetEmpty inserts rec only if its set has no key, atomically
+// across processes, and reports whether it did. When it does not insert it
+// rolls back, so KeysVersion does not move.
+func (s *Store) AddKeyIfSetEmpty(ctx context.Context, rec *jwk.Record) (bool, error) {
+	added := false
+	err := s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
+			return s.d.classify("add first key", err)
+		}
+		var n int64
+		if err := q.queryRow(ctx, s.keys.count, rec.Set).Scan(&n); err != nil {
+			return s.d.classify("add first key", err)
+		}
+		if n > 0 {
+			return errRollback
+		}
+		if _, err := q.exec(ctx, s.keys.insert, s.keyArgs(rec)...); err != nil {
+			return s.d.classify("add first key", err)
+		}
+		added = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return added, nil
+}
+
+// ReplaceKey inserts or overwrites (Set, KID).
+func (s *Store) ReplaceKey(ctx context.Context, rec *jwk.Record) error {
+	return s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
+			return s.d.classify("replace key", err)
+		}
+		_, err := q.exec(ctx, s.keys.replace, s.keyArgs(rec)...)
+		return s.d.classify("replace key", err)
+	})
+}
+
+// GetKey returns one key or storage.ErrNotFound.
+func (s *Store) GetKey(ctx context.Context, set, kid string) (*jwk.Record, error) {
+	r, err := scanKey(s.q().queryRow(ctx, s.keys.get, set, kid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlstore: key: %w", storage.ErrNotFound)
+	}
+	return r, err
+}
+
+// ListKeys returns the keys of a set, newest first; storage.ErrNotFound
+// when the set has none.
+func (s *Store) ListKeys(ctx context.Context, set string) ([]*jwk.Record, error) {
+	rows, err := s.q().query(ctx, s.keys.list, set)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*jwk.Record
+	for rows.Next() {
+		r, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list keys: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("sqlstore: key set: %w", storage.ErrNotFound)
+	}
+	return out, nil
+}
+
+// DeleteKey removes one key; storage.ErrNotFound if absent.
+func (s *Store) DeleteKey(ctx context.Context, set, kid string) error {
+	return s.deleteKeys(ctx, set, s.keys.delete, set, kid)
+}
+
+// DeleteSet removes every key of a set; storage.ErrNotFound if it had none.
+func (s *Store) DeleteSet(ctx context.Context, set string) error {
+	return s.deleteKeys(ctx, set, s.keys.deleteSet, set)
+}
+
+func (s *Store) deleteKeys(ctx context.Context, set, stmt string, args ...any) error {
+	return s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, set); err != nil {
+			return s.d.classify("delete key", err)
+		}
+		n, err := q.execN(ctx, stmt, args...)
+		if err != nil {
+			return s.d.classify("delete key", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlstore: key: %w", storage.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// KeysVersion changes whenever any key is added, replaced or deleted. One
+// query over one row per key set.
+func (s *Store) KeysVersion(ctx context.Context) (string, error) {
+	var v string
+	if err := s.q().queryRow(ctx, s.keys.version).Scan(&v); err != nil {
+		return "", fmt.Errorf("sqlstore: keys version: %w", err)
+	}
+	return v, nil
+}
+
+func scanKey(r rowScanner) (*jwk.Record, error) {
+	var (
+		rec    jwk.Record
+		public string
+	)
+	err := r.Scan(&rec.Set, &rec.KID, &public, &rec.SealedPrivate, timeCol{&rec.CreatedAt})
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("sqlstore: read key: %w", err)
+	}
+	rec.Public = []byte(public)
+	return &rec, nil
+}

@@ -1,0 +1,147 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/signet-oidc/signet/internal/jwk"
+	"github.com/signet-oidc/signet/internal/storage"
+	"github.com/signet-oidc/signet/internal/storage/sqlstore"
+)
+
+func newKey(set, kid string, age time.Duration) *jwk.Record {
+	return &jwk.Record{Set: set, KID: kid,
+		Public:        []byte(fmt.Sprintf(`{"kty":"OKP","crv":"Ed25519","kid":%q,"x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, kid)),
+		SealedPrivate: []byte{0, 1, 2, 0xff, 'x'},
+		CreatedAt:     baseTime().Add(-age)}
+}
+
+func sameKey(t *testing.T, got, want *jwk.Record) {
+	t.Helper()
+	if got.Set != want.Set || got.KID != want.KID || !bytes.Equal(got.Public, want.Public) ||
+		!bytes.Equal(got.SealedPrivate, want.SealedPrivate) || (got.SealedPrivate == nil) != (want.SealedPrivate == nil) {
+		t.Errorf("key = %+v, want %+v", got, want)
+	}
+	sameTime(t, "key created_at", got.CreatedAt, want.CreatedAt)
+}
+
+func testKeysCRUD(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	const set = jwk.SetIDToken
+	old, mid, public := newKey(set, "old", 2*time.Hour), newKey(set, "'; --", time.Hour), newKey(set, "pub", 0)
+	public.SealedPrivate = nil // an imported public-only key
+	for _, k := range []*jwk.Record{mid, old, public, newKey("other", "old", 0)} {
+		if err := s.AddKey(c, k); err != nil {
+			t.Fatalf("add %s/%s: %v", k.Set, k.KID, err)
+		}
+	}
+	if err := s.AddKey(c, newKey(set, "old", 0)); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("duplicate kid: err = %v, want ErrConflict", err)
+	}
+	got, err := s.GetKey(c, set, "pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameKey(t, got, public)
+	list, err := s.ListKeys(c, set)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("list: %d keys, %v", len(list), err)
+	}
+	for i, want := range []*jwk.Record{public, mid, old} { // newest first
+		sameKey(t, list[i], want)
+	}
+	replaced := newKey(set, "old", 0)
+	replaced.Public = []byte(`{"kty":"OKP","kid":"old","replaced":true}`)
+	if err := s.ReplaceKey(c, replaced); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetKey(c, set, "old"); got == nil || !bytes.Equal(got.Public, replaced.Public) {
+		t.Errorf("after replace: %+v", got)
+	}
+	if err := s.ReplaceKey(c, newKey(set, "new-by-put", 0)); err != nil {
+		t.Errorf("replace inserting: %v", err)
+	}
+	if err := s.DeleteKey(c, set, "pub"); err != nil {
+		t.Fatal(err)
+	}
+	notFound(t, "get deleted", errOnly(s.GetKey(c, set, "pub")))
+	notFound(t, "delete deleted", s.DeleteKey(c, set, "pub"))
+	if err := s.DeleteSet(c, set); err != nil {
+		t.Fatal(err)
+	}
+	notFound(t, "list deleted set", errOnly(s.ListKeys(c, set)))
+	notFound(t, "delete empty set", s.DeleteSet(c, set))
+	notFound(t, "list unknown set", errOnly(s.ListKeys(c, "unknown")))
+	if _, err := s.GetKey(c, "other", "old"); err != nil {
+		t.Errorf("DeleteSet touched another set: %v", err)
+	}
+}
+
+func notFound(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("%s: err = %v, want ErrNotFound", what, err)
+	}
+}
+
+func testKeysAddIfSetEmpty(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	for i, want := range []bool{true, false, false} {
+		added, err := s.AddKeyIfSetEmpty(c, newKey("s", fmt.Sprint("k", i), 0))
+		if err != nil || added != want {
+			t.Errorf("call %d: added=%v err=%v, want %v", i, added, err, want)
+		}
+	}
+	if list, _ := s.ListKeys(c, "s"); len(list) != 1 || list[0].KID != "k0" {
+		t.Errorf("set holds %d keys, want only k0", len(list))
+	}
+	if err := s.DeleteSet(c, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if added, err := s.AddKeyIfSetEmpty(c, newKey("s", "again", 0)); !added || err != nil {
+		t.Errorf("after DeleteSet: added=%v err=%v", added, err)
+	}
+}
+
+func testKeysVersion(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	seen := map[string]string{}
+	step := func(name string, change bool, fn func() error) {
+		t.Helper()
+		before := version(t, s)
+		if err := fn(); err != nil && change {
+			t.Fatalf("%s: %v", name, err)
+		}
+		after := version(t, s)
+		if change && (after == before || seen[after] != "") {
+			t.Errorf("%s: version %q -> %q, want a new value (seen after %q)", name, before, after, seen[after])
+		}
+		if !change && after != before {
+			t.Errorf("%s: version moved %q -> %q without a key change", name, before, after)
+		}
+		seen[after] = name
+	}
+	step("add", true, func() error { return s.AddKey(c, newKey("a", "1", 0)) })
+	step("add to another set", true, func() error { return s.AddKey(c, newKey("b", "1", 0)) })
+	step("replace", true, func() error { return s.ReplaceKey(c, newKey("a", "1", 0)) })
+	step("add first key", true, func() error { return errOnly(s.AddKeyIfSetEmpty(c, newKey("c", "1", 0))) })
+	step("delete key", true, func() error { return s.DeleteKey(c, "a", "1") })
+	step("delete set", true, func() error { return s.DeleteSet(c, "b") })
+	step("re-add", true, func() error { return s.AddKey(c, newKey("a", "1", 0)) })
+	step("failed add", false, func() error { return s.AddKey(c, newKey("a", "1", 0)) })
+	step("no-op add first key", false, func() error { return errOnly(s.AddKeyIfSetEmpty(c, newKey("c", "2", 0))) })
+	step("failed delete", false, func() error { return s.DeleteKey(c, "a", "missing") })
+	step("reads", false, func() error { _, err := s.ListKeys(c, "a"); return err })
+}
+
+func version(t *testing.T, s *sqlstore.Store) string {
+	t.Helper()
+	v, err := s.KeysVersion(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,84 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Run checks behaviour: CRUD, not-found/conflict, round-trips, pagination,
+// time precision, query budgets and migrations. Every case opens its own
+// store and runs in parallel.
+func Run(t *testing.T, open Opener) {
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, open Opener)
+	}{
+		{"ClientCRUD", testClientCRUD},
+		{"ClientConflict", testClientConflict},
+		{"ClientFieldsRoundTrip", testClientFieldsRoundTrip},
+		{"ClientIDTooLong", testClientIDTooLong},
+		{"ClientPagination", testClientPagination},
+		{"ClientPaginationFilters", testClientPaginationFilters},
+		{"ClientPaginationBadToken", testClientPaginationBadToken},
+		{"TimeRoundTrip", testTimeRoundTrip},
+		{"KeysCRUD", testKeysCRUD},
+		{"KeysAddIfSetEmpty", testKeysAddIfSetEmpty},
+		{"KeysVersion", testKeysVersion},
+		{"AccessRoundTrip", testAccessRoundTrip},
+		{"AccessRevoke", testAccessRevoke},
+		{"AccessRevokeByClient", testAccessRevokeByClient},
+		{"DeleteClientCascades", testDeleteClientCascades},
+		{"QueryBudgets", testQueryBudgets},
+		{"MigrateUpDownUp", testMigrateUpDownUp},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.fn(t, open)
+		})
+	}
+}
+
+// RunConcurrency checks the operations whose correctness depends on the
+// database under contention: N goroutines, each on its own connection
+// where the pool allows, released at once.
+func RunConcurrency(t *testing.T, open Opener) {
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, open Opener)
+	}{
+		{"AddKeyIfSetEmptyOneWinner", testConcurrentAddKeyIfSetEmpty},
+		{"CreateClientOneWinner", testConcurrentCreateClient},
+		{"Writers", testConcurrentWriters},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.fn(t, open)
+		})
+	}
+}
+
+// ctx is a test context that ends with the test.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// base is the suite's clock: nanoseconds and a non-UTC zone on purpose, so
+// every round-trip shows UTC truncation to the microsecond.
+func baseTime() time.Time {
+	return time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.FixedZone("UTC+5", 5*3600))
+}
+
+// stored is what a time looks like after a round-trip.
+func stored(tm time.Time) time.Time { return tm.UTC().Truncate(time.Microsecond) }
+
+func sameTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if !got.Equal(stored(want)) || got.Location() != time.UTC {
+		t.Errorf("%s = %v, want %v in UTC", what, got, stored(want))
+	}
+}

@@ -57,7 +57,7 @@ func setup(ctx context.Context, hc *http.Client, public, admin string) (*fixture
 func createClient(ctx context.Context, hc *http.Client, admin, secret, strategy string) (string, error) {
 	body, _ := json.Marshal(map[string]any{
 		"client_secret": secret, "grant_types": []string{"client_credentials"},
-		"response_types": []string{"token"}, "scope": "read write",
+		"scope":                      "read write",
 		"token_endpoint_auth_method": "client_secret_basic", "access_token_strategy": strategy,
 	})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/admin/clients", bytes.NewReader(body))

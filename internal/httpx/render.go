@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -34,6 +35,9 @@ type genericBody struct {
 	Reason  string `json:"reason,omitempty"`
 	Request string `json:"request,omitempty"`
 }
+
+// statusClientClosed marks requests whose client disconnected first.
+const statusClientClosed = 499
 
 // OAuth adapts h and renders errors as {"error", "error_description"}.
 func (rd Renderer) OAuth(h HandlerFunc) http.Handler {
@@ -79,6 +83,13 @@ func (rd Renderer) classify(r *http.Request, err error) *Error {
 		return e
 	}
 	id := RequestID(r.Context())
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The caller went away mid-request: nothing failed on our side and
+		// nobody will read the answer. 499 (a convention, not a standard
+		// status) keeps such requests apart from real errors in the access log.
+		rd.Log.Debug("request abandoned by the client", "request_id", id, "path", r.URL.Path)
+		return &Error{Code: "server_error", Description: "The request was abandoned by the client.", Status: statusClientClosed}
+	}
 	rd.Log.Error("internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	status := http.StatusInternalServerError
 	code := "server_error"

@@ -21,6 +21,9 @@ type target struct {
 	memory bool
 	// sqliteName is the modernc DSN (SQLite only).
 	sqliteName string
+	// sqlitePath is the database file (SQLite files only), locked while
+	// migrating.
+	sqlitePath string
 	// connector opens PostgreSQL and MySQL connections.
 	connector driver.Connector
 	pool      poolParams
@@ -101,6 +104,7 @@ func parseSQLite(rest string) (*target, error) {
 	return &target{
 		d:          dialect{name: DialectSQLite},
 		sqliteName: path + "?" + sqlitePragmas,
+		sqlitePath: path,
 	}, nil
 }
 

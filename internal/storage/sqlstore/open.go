@@ -46,6 +46,8 @@ type Store struct {
 	log      *slog.Logger
 	counters *counters
 	mig      *goose.Provider
+	// sqlitePath is set for SQLite files, which are locked while migrating.
+	sqlitePath string
 
 	clients clientSQL
 	keys    keySQL
@@ -67,7 +69,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, d: t.d, log: log, counters: &counters{}}
+	s := &Store{db: db, d: t.d, log: log, counters: &counters{}, sqlitePath: t.sqlitePath}
 	s.clients = buildClientSQL(t.d)
 	s.keys = buildKeySQL(t.d)
 	s.tokens = buildTokenSQL(t.d)
@@ -130,6 +132,13 @@ func (s *Store) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	s.mig = mig
+	if s.sqlitePath != "" {
+		unlock, err := lockFile(s.sqlitePath)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	if opts.AutoMigrate || s.d.name == DialectSQLite {
 		return s.Migrate(ctx)
 	}

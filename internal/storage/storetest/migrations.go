@@ -66,11 +66,7 @@ func RunOpen(t *testing.T, dsn DSNFunc) {
 	})
 	t.Run("ConcurrentFirstStart", func(t *testing.T) {
 		t.Parallel()
-		d := dsn(t)
-		if strings.HasPrefix(d, "sqlite") {
-			t.Skip("SQLite files are served by one process; no cross-process migration lock")
-		}
-		openConcurrently(t, d, 4)
+		openConcurrently(t, dsn(t), 4)
 	})
 }
 

@@ -187,7 +187,7 @@ func oauth2Keys() []Key {
 		boolean("oauth2.preserve_ext_claims"),
 		str("oauth2.hashers.algorithm").enum("pbkdf2", "bcrypt").def("pbkdf2"),
 		integer("oauth2.hashers.bcrypt.cost").between(4, 31).def(10),
-		integer("oauth2.hashers.pbkdf2.iterations").between(1, 1<<31-1).def(25000),
+		integer("oauth2.hashers.pbkdf2.iterations").between(1, 10_000_000).def(25000),
 		boolean("oauth2.pkce.enforced"),
 		boolean("oauth2.pkce.enforced_for_public_clients"),
 		boolean("oauth2.client_credentials.default_grant_allowed_scope"),

@@ -99,6 +99,9 @@ func (m Middleware) accessLog(next http.Handler) http.Handler {
 		start := m.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		if !sw.wrote {
+			sw.status = http.StatusOK // net/http answers 200 when the handler wrote nothing
+		}
 		if m.QuietPaths[r.URL.Path] && sw.status < 400 {
 			return
 		}

@@ -29,6 +29,11 @@ var ErrMismatch = errors.New("secret: mismatch")
 
 const pbkdf2Prefix = "$pbkdf2-sha256$"
 
+// MaxPBKDF2Iterations bounds the work one verification may cost. The count
+// is read from the stored hash, so without a bound a tampered row could make
+// a single token request run for hours. The configuration has the same limit.
+const MaxPBKDF2Iterations = 10_000_000
+
 // Hash returns a self-describing hash of secret.
 func (h Hasher) Hash(secret string) (string, error) {
 	switch h.Algorithm {
@@ -40,6 +45,9 @@ func (h Hasher) Hash(secret string) (string, error) {
 		b, err := bcrypt.GenerateFromPassword([]byte(secret), h.BCryptCost)
 		return string(b), err
 	case "pbkdf2", "":
+		if h.PBKDF2Iterations < 1 || h.PBKDF2Iterations > MaxPBKDF2Iterations {
+			return "", fmt.Errorf("secret: pbkdf2 iterations must be between 1 and %d", MaxPBKDF2Iterations)
+		}
 		salt := make([]byte, 16)
 		if _, err := io.ReadFull(h.Rand, salt); err != nil {
 			return "", err
@@ -61,7 +69,9 @@ func (h Hasher) Verify(hash, secret string) error {
 	case strings.HasPrefix(hash, pbkdf2Prefix):
 		return verifyPBKDF2(hash, secret)
 	case strings.HasPrefix(hash, "$2"):
-		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)) != nil {
+		// Hash refuses secrets past bcrypt's 72 bytes; a longer candidate
+		// cannot be the registered secret, though bcrypt would ignore its tail.
+		if len(secret) > 72 || bcrypt.CompareHashAndPassword([]byte(hash), []byte(secret)) != nil {
 			return ErrMismatch
 		}
 		return nil
@@ -91,7 +101,7 @@ func verifyPBKDF2(hash, secret string) error {
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[1])
 	want, err2 := base64.RawStdEncoding.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || iter < 1 || length != len(want) || length < 16 {
+	if err1 != nil || err2 != nil || iter < 1 || iter > MaxPBKDF2Iterations || length != len(want) || length < 16 {
 		return ErrMismatch
 	}
 	got, err := pbkdf2.Key(sha256.New, secret, salt, iter, length)

@@ -59,6 +59,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	keys, err := jwk.NewManager(jwk.ManagerDeps{
 		Store: db, Keyring: keyring, Log: log, Now: o.now, Rand: o.rand, RSABits: o.rsaBits,
+		PollInterval: o.keyPoll,
 	})
 	if err != nil {
 		db.Close()

@@ -12,6 +12,7 @@ type options struct {
 	now     func() time.Time
 	rand    io.Reader
 	rsaBits int
+	keyPoll time.Duration
 }
 
 // WithClock replaces the wall clock.
@@ -23,3 +24,8 @@ func WithRand(r io.Reader) Option { return func(o *options) { o.rand = r } }
 // WithRSABits sets the size of generated RSA keys (tests use 2048 to start
 // fast; production uses 4096).
 func WithRSABits(n int) Option { return func(o *options) { o.rsaBits = n } }
+
+// WithKeyPollInterval sets how often the key manager looks for key changes
+// made by other instances (5s by default). Tests that count database
+// statements set it long, so the poller adds nothing to their counts.
+func WithKeyPollInterval(d time.Duration) Option { return func(o *options) { o.keyPoll = d } }

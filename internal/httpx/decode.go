@@ -53,6 +53,11 @@ func DecodeJSONBytes(raw []byte, v any, strict Strictness) error {
 	if !utf8.Valid(raw) {
 		return BadRequest("The request body is not valid UTF-8.")
 	}
+	// encoding/json treats a top-level null as "leave v unchanged", which
+	// would let a body of null create or reset a record with defaults.
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return BadRequest("The request body must be a JSON value, not null.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if strict == RejectUnknown {
 		dec.DisallowUnknownFields()

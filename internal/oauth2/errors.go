@@ -37,7 +37,7 @@ func InvalidGrant(hint string, args ...any) *httpx.Error {
 // UnauthorizedClient: the client may not use this grant (or act on this token).
 func UnauthorizedClient(hint string, args ...any) *httpx.Error {
 	return httpx.NewError(http.StatusBadRequest, "unauthorized_client",
-		"The authenticated client is not authorized to use this authorization grant type.").
+		"The authenticated client is not authorized to make this request.").
 		WithHint(hint, args...)
 }
 

@@ -51,7 +51,9 @@ func WithConfig(f func(*config.Config)) Option {
 }
 
 // WithAppOptions passes test options (clock, randomness) to app.New.
-func WithAppOptions(o ...app.Option) Option { return func(s *settings) { s.opts = append(s.opts, o...) } }
+func WithAppOptions(o ...app.Option) Option {
+	return func(s *settings) { s.opts = append(s.opts, o...) }
+}
 
 // Start runs Signet until the test ends. The database is an in-memory
 // SQLite unless the options set DSN.
@@ -80,7 +82,9 @@ func Start(t testing.TB, options ...Option) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
-	opts := append([]app.Option{app.WithRSABits(2048)}, s.opts...)
+	// No key polling during tests: statement counts must be exact, and key
+	// changes made through this instance refresh its keys at once anyway.
+	opts := append([]app.Option{app.WithRSABits(2048), app.WithKeyPollInterval(time.Hour)}, s.opts...)
 	a, err := app.New(ctx, cfg, log, opts...)
 	if err != nil {
 		cancel()

@@ -46,15 +46,11 @@ func newMigrator(db *sql.DB, d dialect, log *slog.Logger) (*goose.Provider, erro
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithSlog(log),
 	}
-	// Two processes starting at once must not both apply a version: the
-	// locker serialises them on the server. SQLite has a single writer per
-	// process here and no cross-connection session lock to offer.
-	switch d.name {
-	case DialectPostgres:
-		opts = append(opts, goose.WithSessionLocker(pgLocker{}))
-	case DialectMySQL:
-		opts = append(opts, goose.WithSessionLocker(mysqlLocker{}))
-	}
+	// Cross-process locking is not goose's session locker: goose's Up first
+	// calls HasPending without the lock, which may create the version table,
+	// and on MySQL (where DDL is not transactional) a second process can
+	// then see the table before its zero row. Store.withMigrationLock holds
+	// one lock around each whole goose call instead.
 	p, err := goose.NewProvider(d.gooseDialect(), db, sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
@@ -64,7 +60,11 @@ func newMigrator(db *sql.DB, d dialect, log *slog.Logger) (*goose.Provider, erro
 
 // Migrate applies every pending migration (`signet migrate sql`).
 func (s *Store) Migrate(ctx context.Context) error {
-	res, err := s.mig.Up(ctx)
+	var res []*goose.MigrationResult
+	err := s.withMigrationLock(ctx, func() (err error) {
+		res, err = s.mig.Up(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate up: %w", err)
 	}
@@ -77,7 +77,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 // MigrateDown rolls back the newest applied migration, one step, for
 // operators who must return to an older binary.
 func (s *Store) MigrateDown(ctx context.Context) error {
-	r, err := s.mig.Down(ctx)
+	var r *goose.MigrationResult
+	err := s.withMigrationLock(ctx, func() (err error) {
+		r, err = s.mig.Down(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate down: %w", err)
 	}
@@ -87,7 +91,11 @@ func (s *Store) MigrateDown(ctx context.Context) error {
 
 // MigrationStatus lists every known migration, oldest first.
 func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
-	st, err := s.mig.Status(ctx)
+	var st []*goose.MigrationStatus
+	err := s.withMigrationLock(ctx, func() (err error) {
+		st, err = s.mig.Status(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migration status: %w", err)
 	}

@@ -6,7 +6,50 @@ import (
 	"fmt"
 )
 
-// pgLocker holds a session advisory lock while goose migrates. The second
+// sessionLocker is a lock held by one database connection.
+type sessionLocker interface {
+	SessionLock(ctx context.Context, conn *sql.Conn) error
+	SessionUnlock(ctx context.Context, conn *sql.Conn) error
+}
+
+// withMigrationLock runs fn while holding the cross-process migration lock
+// of the dialect, so that two processes starting together never both apply
+// a version or read a half-made version table: an advisory lock on
+// PostgreSQL, a named lock on MySQL (each held by a connection set aside for
+// it, so the pool needs at least two), and a file lock on SQLite files. An
+// in-memory database belongs to one process and needs none.
+func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
+	var l sessionLocker
+	switch s.d.name {
+	case DialectPostgres:
+		l = pgLocker{}
+	case DialectMySQL:
+		l = mysqlLocker{}
+	default:
+		if s.sqlitePath == "" {
+			return fn()
+		}
+		unlock, err := lockFile(s.sqlitePath)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		return fn()
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migration lock: %w", err)
+	}
+	defer conn.Close()
+	if err := l.SessionLock(ctx, conn); err != nil {
+		return err
+	}
+	// Unlock even when ctx has ended: the lock must not outlive the call.
+	defer l.SessionUnlock(context.WithoutCancel(ctx), conn)
+	return fn()
+}
+
+// pgLocker holds a session advisory lock while a migration runs. The second
 // key is the current schema, so separate schemas in one database (as the
 // conformance suite uses) migrate independently while two processes on the
 // same schema wait for each other. pg_advisory_lock blocks until granted or

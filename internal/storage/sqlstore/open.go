@@ -132,13 +132,6 @@ func (s *Store) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	s.mig = mig
-	if s.sqlitePath != "" {
-		unlock, err := lockFile(s.sqlitePath)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	}
 	if opts.AutoMigrate || s.d.name == DialectSQLite {
 		return s.Migrate(ctx)
 	}

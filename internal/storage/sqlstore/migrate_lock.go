@@ -15,9 +15,10 @@ type sessionLocker interface {
 // withMigrationLock runs fn while holding the cross-process migration lock
 // of the dialect, so that two processes starting together never both apply
 // a version or read a half-made version table: an advisory lock on
-// PostgreSQL, a named lock on MySQL (each held by a connection set aside for
-// it, so the pool needs at least two), and a file lock on SQLite files. An
-// in-memory database belongs to one process and needs none.
+// PostgreSQL and a named lock on MySQL, each held by a connection set aside
+// for it (so the pool needs at least two). SQLite files are locked for the
+// whole of Open instead (see Store.start), and an in-memory database
+// belongs to one process.
 func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
 	var l sessionLocker
 	switch s.d.name {
@@ -26,14 +27,6 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
 	case DialectMySQL:
 		l = mysqlLocker{}
 	default:
-		if s.sqlitePath == "" {
-			return fn()
-		}
-		unlock, err := lockFile(s.sqlitePath)
-		if err != nil {
-			return err
-		}
-		defer unlock()
 		return fn()
 	}
 	conn, err := s.db.Conn(ctx)

@@ -122,8 +122,18 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// start pings, then migrates or checks the schema.
+// start pings, then migrates or checks the schema. A SQLite file is locked
+// for all of it: a fresh file's first connection switches it to WAL and
+// migrates it, and a second process doing the same at that moment would be
+// answered "database is locked" rather than made to wait.
 func (s *Store) start(ctx context.Context, opts Options) error {
+	if s.sqlitePath != "" {
+		unlock, err := lockFile(s.sqlitePath)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	if err := s.Ping(ctx); err != nil {
 		return err
 	}

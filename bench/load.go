@@ -27,10 +27,11 @@ type request func() (*http.Request, error)
 
 // run drives newReq with a fixed number of workers for a fixed duration over
 // keep-alive connections, and counts a response as an error unless its
-// status is want.
+// status is want. At the end no new request starts but those in flight
+// finish and are counted, so that every statement the server ran belongs
+// to a counted request.
 func run(ctx context.Context, hc *http.Client, newReq request, want int, workers int, d time.Duration) result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	deadline := time.Now().Add(d)
 	var (
 		mu       sync.Mutex
 		all      []time.Duration
@@ -46,7 +47,7 @@ func run(ctx context.Context, hc *http.Client, newReq request, want int, workers
 			lat := make([]time.Duration, 0, 4096)
 			var nerr int
 			var ferr string
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(deadline) {
 				req, err := newReq()
 				if err != nil {
 					nerr++
@@ -56,9 +57,6 @@ func run(ctx context.Context, hc *http.Client, newReq request, want int, workers
 				t0 := time.Now()
 				resp, err := hc.Do(req.WithContext(ctx))
 				if err != nil {
-					if ctx.Err() != nil {
-						break // the run ended while this request was in flight
-					}
 					nerr++
 					ferr = err.Error()
 					continue

@@ -49,6 +49,13 @@ func startServer(ctx context.Context, bin string, env []string) (*server, error)
 		"LOG_LEVEL=warn",
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 	}
+	// The Go runtime settings of the bench's own environment reach the
+	// server, so their effect can be measured (GOGC=200 go run ./bench …).
+	for _, k := range []string{"GOGC", "GOMAXPROCS", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv(k); ok {
+			base = append(base, k+"="+v)
+		}
+	}
 	cmd := exec.CommandContext(ctx, bin, "serve", "all")
 	cmd.Env = append(base, env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -52,6 +53,8 @@ type Store struct {
 	clients clientSQL
 	keys    keySQL
 	tokens  tokenSQL
+	// accessInserts coalesces concurrent CreateAccess calls.
+	accessInserts *batcher
 }
 
 // Open connects to dsn, checks the connection, and makes sure the schema is
@@ -73,7 +76,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.clients = buildClientSQL(t.d)
 	s.keys = buildKeySQL(t.d)
 	s.tokens = buildTokenSQL(t.d)
+	s.accessInserts = newBatcher(t.d, s.q, "access_tokens", strings.Split(accessCols, ", "))
 	if err := s.start(ctx, opts); err != nil {
+		s.accessInserts.close()
 		_ = db.Close()
 		return nil, err
 	}
@@ -160,7 +165,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool. For memory this discards the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.accessInserts.close()
+	return s.db.Close()
+}
 
 // Dialect is "sqlite", "postgres" or "mysql".
 func (s *Store) Dialect() string { return s.d.name }

@@ -19,13 +19,12 @@ const accessCols = "digest, client_id, subject, scopes, audience, grant_type, st
 	"issued_at, expires_at, revoked_at, ext, request_id"
 
 type tokenSQL struct {
-	insert, get, revoke, revokeClient string
+	get, revoke, revokeClient string
 }
 
 func buildTokenSQL(d dialect) tokenSQL {
 	return tokenSQL{
-		insert: d.rebind("INSERT INTO access_tokens (" + accessCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		get:    d.rebind("SELECT " + accessCols + " FROM access_tokens WHERE digest = ?"),
+		get: d.rebind("SELECT " + accessCols + " FROM access_tokens WHERE digest = ?"),
 		// COALESCE keeps the first revocation time: revoking twice is not
 		// an error and does not rewrite history.
 		revoke:       d.rebind("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE digest = ? AND client_id = ?"),
@@ -33,8 +32,9 @@ func buildTokenSQL(d dialect) tokenSQL {
 	}
 }
 
-// CreateAccess records a newly minted token: one write. A digest that
-// exists is storage.ErrConflict; an unknown client is storage.ErrNotFound.
+// CreateAccess records a newly minted token: one write, which concurrent
+// calls share (see batcher). A digest that exists is storage.ErrConflict;
+// an unknown client is storage.ErrNotFound.
 func (s *Store) CreateAccess(ctx context.Context, a *token.AccessRecord) error {
 	scopes, err := jsonText(a.Scopes)
 	if err != nil {
@@ -44,9 +44,9 @@ func (s *Store) CreateAccess(ctx context.Context, a *token.AccessRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.q().exec(ctx, s.tokens.insert, a.Digest, a.ClientID, a.Subject, scopes, aud,
+	err = s.accessInserts.insert(ctx, []any{a.Digest, a.ClientID, a.Subject, scopes, aud,
 		a.GrantType, a.Strategy, s.d.timeArg(a.IssuedAt), s.d.timeArg(a.ExpiresAt),
-		s.d.nullTimeArg(a.RevokedAt), rawOrNil(a.Ext), a.RequestID)
+		s.d.nullTimeArg(a.RevokedAt), rawOrNil(a.Ext), a.RequestID})
 	return s.d.classify("create access token", err)
 }
 

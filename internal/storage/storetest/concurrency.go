@@ -113,3 +113,30 @@ func testConcurrentWriters(t *testing.T, open Opener) {
 		t.Errorf("shared set has %d keys (%v), want %d", len(keys), err, contenders)
 	}
 }
+
+// testConcurrentCreateAccess sends many token writes at once, some for a
+// client that does not exist. Concurrent writes may share one statement,
+// and a bad row must fail alone: every good token is stored, every bad one
+// is ErrNotFound, and each caller learns its own outcome.
+func testConcurrentCreateAccess(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	mustClient(t, s, "batch-client")
+	const n = 4 * contenders
+	errs := race(n, func(i int) error {
+		owner := "batch-client"
+		if i%5 == 0 {
+			owner = "no-such-client"
+		}
+		return s.CreateAccess(c, newAccess(fmt.Sprint("batched-", i), owner))
+	})
+	for i, err := range errs {
+		want := i%5 == 0
+		if got := errors.Is(err, storage.ErrNotFound); got != want || (!want && err != nil) {
+			t.Errorf("token %d: err = %v, want ErrNotFound %v", i, err, want)
+		}
+		_, gerr := s.GetAccess(c, digest(fmt.Sprint("batched-", i)))
+		if stored := gerr == nil; stored == want {
+			t.Errorf("token %d: stored = %v, want %v (%v)", i, stored, !want, gerr)
+		}
+	}
+}

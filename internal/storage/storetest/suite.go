@@ -51,6 +51,7 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"AddKeyIfSetEmptyOneWinner", testConcurrentAddKeyIfSetEmpty},
 		{"CreateClientOneWinner", testConcurrentCreateClient},
 		{"Writers", testConcurrentWriters},
+		{"CreateAccessSharedStatements", testConcurrentCreateAccess},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -32,17 +32,18 @@ func main() {
 		iterations = flag.Int("pbkdf2-iterations", 25000, "oauth2.hashers.pbkdf2.iterations of the server")
 		only       = flag.String("only", "", "run only scenarios whose name contains this")
 		bin        = flag.String("bin", "", "signet binary to run (default: build ./cmd/signet)")
+		jwtAlg     = flag.String("jwt-alg", "", "first add a key of this algorithm (ES256, EdDSA…) to hydra.jwt.access-token, so JWT access tokens are signed with it instead of the generated RSA-4096 key")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := benchmark(ctx, *dsn, *workers, *dur, *iterations, *only, *bin); err != nil {
+	if err := benchmark(ctx, *dsn, *workers, *dur, *iterations, *only, *bin, *jwtAlg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func benchmark(ctx context.Context, dsn string, workers int, dur time.Duration, iterations int, only, bin string) error {
+func benchmark(ctx context.Context, dsn string, workers int, dur time.Duration, iterations int, only, bin, jwtAlg string) error {
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "signet-bench")
 		if err != nil {
@@ -73,8 +74,16 @@ func benchmark(ctx context.Context, dsn string, workers int, dur time.Duration, 
 	if err != nil {
 		return err
 	}
+	signing := "RSA-4096 (generated at first start)"
+	if jwtAlg != "" {
+		if err := addAccessTokenKey(ctx, hc, srv.adminURL, jwtAlg); err != nil {
+			return err
+		}
+		signing = jwtAlg
+	}
 
-	fmt.Printf("signet on %s: %d workers, %s per scenario, pbkdf2 %d iterations\n", redact(dsn), workers, dur, iterations)
+	fmt.Printf("signet on %s: %d workers, %s per scenario, pbkdf2 %d iterations, JWT signing key %s\n",
+		redact(dsn), workers, dur, iterations, signing)
 	fmt.Printf("start to ready: %s, idle memory (RSS): %.1f MiB\n\n", srv.StartToReady.Round(time.Millisecond), float64(idle)/1024)
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\terrors\tdb round trips/req\t")

@@ -143,3 +143,21 @@ func queryCount(ctx context.Context, hc *http.Client, admin string) (float64, er
 	}
 	return 0, fmt.Errorf("signet_db_queries_total not found in the metrics")
 }
+
+// addAccessTokenKey generates a key in hydra.jwt.access-token through the
+// admin API; being the newest, it signs every JWT access token after that.
+func addAccessTokenKey(ctx context.Context, hc *http.Client, admin, alg string) error {
+	body, _ := json.Marshal(map[string]string{"alg": alg, "use": "sig", "kid": "bench-" + strings.ToLower(alg)})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/admin/keys/hydra.jwt.access-token", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		raw, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("adding a %s key: %s: %s", alg, resp.Status, truncate(string(raw), 300))
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -57,13 +58,9 @@ type IntrospectionResponse struct {
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
 func (i *Introspection) Handle(w http.ResponseWriter, r *http.Request) error {
-	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	form, raw, err := parseTokenForm(r)
 	if err != nil {
 		return err
-	}
-	raw := form.Get("token")
-	if raw == "" {
-		return InvalidRequest("The token parameter is missing.")
 	}
 	resp, err := i.Introspect(r.Context(), raw, splitScope(form.Get("scope")))
 	if err != nil {
@@ -72,6 +69,20 @@ func (i *Introspection) Handle(w http.ResponseWriter, r *http.Request) error {
 	writeNoStore(w)
 	httpx.WriteJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// parseTokenForm reads the form that introspection and revocation share:
+// a required "token" and optional others.
+func parseTokenForm(r *http.Request) (url.Values, string, error) {
+	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	if err != nil {
+		return nil, "", err
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		return nil, "", InvalidRequest("The token parameter is missing.")
+	}
+	return form, raw, nil
 }
 
 // Introspect decides what to say about raw.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/signet-oidc/signet/internal/client"
-	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 )
@@ -40,13 +39,9 @@ type Revocation struct {
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
 func (v *Revocation) Handle(w http.ResponseWriter, r *http.Request) error {
-	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	form, raw, err := parseTokenForm(r)
 	if err != nil {
 		return err
-	}
-	raw := form.Get("token")
-	if raw == "" {
-		return InvalidRequest("The token parameter is missing.")
 	}
 	c, err := v.Auth.Authenticate(r.Context(), r, form)
 	if err != nil {

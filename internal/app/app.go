@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,6 +30,8 @@ type App struct {
 	keys   *jwk.Manager
 	public http.Handler
 	admin  http.Handler
+	// publicPatterns and adminPatterns list the mounted routes.
+	publicPatterns, adminPatterns []string
 	// stopBackground ends the key poller started by New.
 	stopBackground context.CancelFunc
 }
@@ -52,9 +53,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	db, err := sqlstore.Open(ctx, cfg.DSN, sqlstore.Options{Log: log})
 	if err != nil {
-		if errors.Is(err, sqlstore.ErrSchemaBehind) {
-			return nil, fmt.Errorf("%w; run `signet migrate sql -e --yes` with DSN set to apply the pending migrations", err)
-		}
+		// An ErrSchemaBehind error already names the command that fixes it.
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	keys, err := jwk.NewManager(jwk.ManagerDeps{
@@ -117,10 +116,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		adminTokens: &oauth2.AdminTokens{Tokens: db, Now: o.now},
 		metrics:     metricsHandler,
 	}
+	public, admin := h.publicRoutes(), h.adminRoutes()
 	bg, stop := context.WithCancel(context.Background())
 	go keys.Run(bg)
 	return &App{cfg: live, log: log, db: db, keys: keys,
-		public: h.publicRoutes(), admin: h.adminRoutes(), stopBackground: stop}, nil
+		public: h.serve(public, httpx.MaxFormBody), admin: h.serve(admin, httpx.MaxJSONBody),
+		publicPatterns: public.patterns, adminPatterns: admin.patterns, stopBackground: stop}, nil
 }
 
 // Close stops background work and closes the database.
@@ -131,6 +132,9 @@ func (a *App) Close() error {
 
 // Store exposes the database for tests that count round trips.
 func (a *App) Store() *sqlstore.Store { return a.db }
+
+// Routes lists the patterns ("METHOD /path") mounted on each port.
+func (a *App) Routes() (public, admin []string) { return a.publicPatterns, a.adminPatterns }
 
 // Public and Admin are the two route tables, for tests and embedding.
 func (a *App) Public() http.Handler { return a.public }

@@ -27,9 +27,25 @@ type handlers struct {
 	metrics     http.Handler
 }
 
+// routeTable is a ServeMux that remembers its patterns, so tests can hold
+// the route list against the compatibility contract.
+type routeTable struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+func newRouteTable() *routeTable { return &routeTable{mux: http.NewServeMux()} }
+
+func (t *routeTable) Handle(pattern string, h http.Handler) {
+	t.patterns = append(t.patterns, pattern)
+	t.mux.Handle(pattern, h)
+}
+
+func (t *routeTable) HandleFunc(pattern string, h http.HandlerFunc) { t.Handle(pattern, h) }
+
 // publicRoutes is every route of the public port (4444).
-func (h handlers) publicRoutes() http.Handler {
-	mux := http.NewServeMux()
+func (h handlers) publicRoutes() *routeTable {
+	mux := newRouteTable()
 	oauth := h.render.OAuth
 	mux.Handle("POST /oauth2/token", oauth(h.token.Handle))
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
@@ -37,13 +53,12 @@ func (h handlers) publicRoutes() http.Handler {
 	mux.Handle("GET /.well-known/oauth-authorization-server", h.discovery)
 	h.jwks.Routes(mux, oauth)
 	h.health(mux)
-	mux.Handle("/", oauth(notFound))
-	return h.mw.Wrap(mux, httpx.MaxFormBody)
+	return mux
 }
 
 // adminRoutes is every route of the admin port (4445).
-func (h handlers) adminRoutes() http.Handler {
-	mux := http.NewServeMux()
+func (h handlers) adminRoutes() *routeTable {
+	mux := newRouteTable()
 	oauth, generic := h.render.OAuth, h.render.Generic
 	h.clients.Routes(mux, oauth, generic)
 	h.keysAdmin.Routes(mux, oauth)
@@ -51,12 +66,19 @@ func (h handlers) adminRoutes() http.Handler {
 	mux.Handle("DELETE /admin/oauth2/tokens", oauth(h.adminTokens.DeleteByClient))
 	mux.Handle("GET /admin/metrics/prometheus", h.metrics)
 	h.health(mux)
-	mux.Handle("/", oauth(notFound))
-	return h.mw.Wrap(mux, httpx.MaxJSONBody)
+	return mux
+}
+
+// serve finishes a route table: unknown paths answer in the OAuth error
+// shape, and every request passes the middleware chain with the port's
+// body limit.
+func (h handlers) serve(t *routeTable, maxBody int64) http.Handler {
+	t.mux.Handle("/", h.render.OAuth(notFound))
+	return h.mw.Wrap(t.mux, maxBody)
 }
 
 // health mounts the probes and /version on a port (Hydra serves them on both).
-func (h handlers) health(mux *http.ServeMux) {
+func (h handlers) health(mux *routeTable) {
 	mux.HandleFunc("GET /health/alive", alive)
 	mux.HandleFunc("GET /health/ready", ready(h.db))
 	mux.HandleFunc("GET /version", version)

@@ -25,7 +25,7 @@ type Admin struct {
 
 // Routes registers the client endpoints. oauth and generic are the two error
 // shapes (errorOAuth2 and genericError); the contract picks one per route.
-func (a *Admin) Routes(mux *http.ServeMux, oauth, generic func(httpx.HandlerFunc) http.Handler) {
+func (a *Admin) Routes(mux httpx.Mux, oauth, generic func(httpx.HandlerFunc) http.Handler) {
 	mux.Handle("POST /admin/clients", oauth(a.handleCreate))
 	mux.Handle("GET /admin/clients", oauth(a.handleList))
 	mux.Handle("GET /admin/clients/{id}", oauth(a.handleGet))

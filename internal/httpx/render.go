@@ -121,3 +121,10 @@ func copyHeader(w http.ResponseWriter, h http.Header) {
 		}
 	}
 }
+
+// Mux is where a domain package registers its routes: *http.ServeMux, or
+// the app's route table, which also records each pattern so a test can
+// compare the routes with the compatibility contract.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}

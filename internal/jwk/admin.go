@@ -19,7 +19,7 @@ type Admin struct {
 
 // Routes registers the seven admin routes on mux; wrap adapts each handler
 // and chooses the error shape (the contract uses errorOAuth2 here).
-func (a Admin) Routes(mux *http.ServeMux, wrap func(httpx.HandlerFunc) http.Handler) {
+func (a Admin) Routes(mux httpx.Mux, wrap func(httpx.HandlerFunc) http.Handler) {
 	mux.Handle("POST /admin/keys/{set}", wrap(a.createSet))
 	mux.Handle("GET /admin/keys/{set}", wrap(a.getSet))
 	mux.Handle("PUT /admin/keys/{set}", wrap(a.putSet))

@@ -38,7 +38,7 @@ func NewJWKS(m *Manager, broadcast []string, maxAge time.Duration) *JWKS {
 }
 
 // Routes registers GET /.well-known/jwks.json on mux.
-func (j *JWKS) Routes(mux *http.ServeMux, wrap func(httpx.HandlerFunc) http.Handler) {
+func (j *JWKS) Routes(mux httpx.Mux, wrap func(httpx.HandlerFunc) http.Handler) {
 	mux.Handle("GET /.well-known/jwks.json", wrap(j.Serve))
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		db:        db,
 		clients:   &client.Admin{Store: db, Hasher: hasher, Now: o.now, Rand: o.rand},
 		keysAdmin: jwk.Admin{Manager: keys},
-		jwks:      jwk.NewJWKS(keys, cfg.Webfinger.JWKS.BroadcastKeys, time.Minute),
+		jwks:      jwk.NewJWKS(keys, broadcastSets(cfg), time.Minute),
 		discovery: discovery,
 		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants)},
 		introspect: &oauth2.Introspection{Tokens: db, Opaque: opaque, JWT: jwtAT,
@@ -161,6 +162,20 @@ func features(gs []oauth2.Grant) oidc.Features {
 		f.GrantTypes = append(f.GrantTypes, g.Type())
 	}
 	return f
+}
+
+// broadcastSets are the key sets /.well-known/jwks.json publishes: those of
+// webfinger.jwks.broadcast_keys plus, always, the ID token and access token
+// sets (as Hydra does), so that relying parties can verify ID tokens and
+// resource servers JWT access tokens without configuration.
+func broadcastSets(cfg *config.Config) []string {
+	sets := slices.Clone(cfg.Webfinger.JWKS.BroadcastKeys)
+	for _, s := range []string{jwk.SetIDToken, jwk.SetAccessToken} {
+		if !slices.Contains(sets, s) {
+			sets = append(sets, s)
+		}
+	}
+	return sets
 }
 
 // quietPaths are the health checks that serve.*.request_log.disable_for_health

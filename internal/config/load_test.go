@@ -147,6 +147,7 @@ func TestFileErrors(t *testing.T) {
 
 func TestDefaultsWithNoConfigInDevMode(t *testing.T) {
 	l := Loader{Rand: bytes.NewReader(bytes.Repeat([]byte{0xab}, 32))}
+	t.Chdir(t.TempDir()) // dev mode keeps its secret beside ./signet.sqlite
 	cfg, warnings, err := l.Load(nil, nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -190,12 +191,13 @@ func TestDefaultsWithNoConfigInDevMode(t *testing.T) {
 		}
 	}
 	joined := strings.Join(warnings, "\n")
-	if !strings.Contains(joined, "tokens will not survive a restart") || !strings.Contains(joined, "urls.self.issuer") {
+	if !strings.Contains(joined, "signet.sqlite.dev-secret") || !strings.Contains(joined, "urls.self.issuer") {
 		t.Errorf("dev warnings = %q", warnings)
 	}
 }
 
 func TestDevKeyInFileTurnsOnDevMode(t *testing.T) {
+	t.Chdir(t.TempDir()) // dev mode keeps its secret beside ./signet.sqlite
 	f := writeFile(t, "dev.yaml", "dev: true\nurls:\n  self:\n    issuer: http://127.0.0.1:4444\n")
 	cfg, _ := mustLoad(t, []string{f}, nil, false)
 	if !cfg.Dev || cfg.IssuerURL() != "http://127.0.0.1:4444" || len(cfg.Secrets.System) != 1 {
@@ -307,5 +309,32 @@ func TestErrorListsEveryProblem(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "(from env TTL_ACCESS_TOKEN)") || !strings.Contains(err.Error(), "(from file "+f+")") {
 		t.Errorf("sources not named:\n%v", err)
+	}
+}
+
+// TestDevSecretSurvivesRestart: the README's first command must work twice.
+// Dev mode keeps the secret it generates beside the SQLite file, because the
+// signing keys stored there are sealed with it; memory gets a fresh one.
+func TestDevSecretSurvivesRestart(t *testing.T) {
+	t.Chdir(t.TempDir())
+	first, _ := mustLoad(t, nil, nil, true)
+	second, _ := mustLoad(t, nil, nil, true)
+	if first.Secrets.System[0] != second.Secrets.System[0] {
+		t.Fatal("dev mode made a new secret on the second start; keys sealed on the first would not open")
+	}
+	info, err := os.Stat("signet.sqlite.dev-secret")
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("dev secret file: %v, mode %v; want it private (0600)", err, info)
+	}
+	mem1, _ := mustLoad(t, nil, []string{"DSN=memory"}, true)
+	mem2, _ := mustLoad(t, nil, []string{"DSN=memory"}, true)
+	if mem1.Secrets.System[0] == mem2.Secrets.System[0] {
+		t.Error("an in-memory database got a repeated dev secret; it needs none kept")
+	}
+	if err := os.WriteFile("short.sqlite.dev-secret", []byte("tiny"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(nil, []string{"DSN=sqlite://short.sqlite"}, true); err == nil || !strings.Contains(err.Error(), "delete it") {
+		t.Errorf("a too-short kept secret: err = %v, want advice to delete the file", err)
 	}
 }

@@ -61,10 +61,8 @@ func Validate(c *Config) error {
 		add("serve.admin.port", "must differ from serve.public.port (both are %d)", pub.Port)
 	}
 	for key, t := range map[string]TLS{"serve.tls": c.Serve.TLS, "serve.public.tls": pub.TLS, "serve.admin.tls": adm.TLS} {
-		for part, src := range map[string]TLSSource{"key": t.Key, "cert": t.Cert} {
-			if src.Path != "" && src.Base64 != "" {
-				add(key+"."+part, "set either path or base64, not both")
-			}
+		if msg := tlsProblem(t); msg != "" {
+			add(key, "%s", msg)
 		}
 	}
 	sub := c.OIDC.SubjectIdentifiers
@@ -86,6 +84,19 @@ func Validate(c *Config) error {
 	// Map iteration above is unordered; sort so messages are stable.
 	slices.SortFunc(ps, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 	return &Error{Problems: ps}
+}
+
+// tlsProblem refuses any TLS setting while Signet cannot terminate TLS
+// itself. Accepting the keys with a warning, as for other features not yet
+// built, would serve tokens and secrets over plain HTTP on a port the
+// operator configured for TLS, or accept plain HTTP from addresses outside
+// allow_termination_from.
+func tlsProblem(t TLS) string {
+	if !t.Enabled && t.Key == (TLSSource{}) && t.Cert == (TLSSource{}) && len(t.AllowTerminationFrom) == 0 {
+		return ""
+	}
+	return "Signet does not terminate TLS yet and will not serve plain HTTP where TLS was configured: " +
+		"terminate TLS in front of Signet (a load balancer or reverse proxy) and remove this setting"
 }
 
 // issuerProblem: the issuer is what tokens carry in "iss" and what clients

@@ -84,6 +84,7 @@ func TestRejectedValuesNameTheirKey(t *testing.T) {
 }
 
 func TestStartUpRules(t *testing.T) {
+	t.Chdir(t.TempDir()) // dev mode keeps its secret beside ./signet.sqlite
 	cases := []struct {
 		name, yaml string
 		env        []string
@@ -99,7 +100,11 @@ func TestStartUpRules(t *testing.T) {
 		{"non-http issuer in dev", "", []string{"URLS_SELF_ISSUER=ftp://a.example/"}, true, "urls.self.issuer", "https"},
 		{"same port twice", "serve:\n  admin:\n    port: 4444\n", baseEnv(), false, "serve.admin.port", "must differ"},
 		{"pairwise without salt", "oidc:\n  subject_identifiers:\n    supported_types: [public, pairwise]\n", baseEnv(), false, "oidc.subject_identifiers.pairwise.salt", "required"},
-		{"tls key from two sources", "serve:\n  public:\n    tls:\n      key: {path: k.pem, base64: AAAA}\n", baseEnv(), false, "serve.public.tls.key", "not both"},
+		// TLS is refused until Signet terminates it: silently serving plain
+		// HTTP where TLS was configured would expose tokens.
+		{"tls certificate configured", "serve:\n  public:\n    tls:\n      key: {path: k.pem}\n      cert: {path: c.pem}\n", baseEnv(), false, "serve.public.tls", "does not terminate TLS"},
+		{"tls enabled for both ports", "serve:\n  tls:\n    enabled: true\n", baseEnv(), false, "serve.tls", "does not terminate TLS"},
+		{"tls termination allow list", "serve:\n  admin:\n    tls:\n      allow_termination_from: [10.0.0.0/8]\n", baseEnv(), false, "serve.admin.tls", "does not terminate TLS"},
 		{"hook auth without url", "oauth2:\n  token_hook:\n    auth: {type: api_key, config: {name: a, value: b}}\n", baseEnv(), false, "oauth2.token_hook.url", "required"},
 		{"user code preset and length", "oauth2:\n  device_authorization:\n    user_code: {entropy_preset: high, length: 8}\n", baseEnv(), false, "oauth2.device_authorization.user_code", "not both"},
 	}
@@ -117,6 +122,7 @@ func TestStartUpRules(t *testing.T) {
 }
 
 func TestDevAllowsLocalHTTPIssuer(t *testing.T) {
+	t.Chdir(t.TempDir()) // dev mode keeps its secret beside ./signet.sqlite
 	for _, issuer := range []string{"http://localhost:4444/", "http://127.0.0.1:4444", "http://[::1]:4444/"} {
 		if _, _, err := Load(nil, []string{"URLS_SELF_ISSUER=" + issuer}, true); err != nil {
 			t.Errorf("%s in dev: %v", issuer, err)

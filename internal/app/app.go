@@ -85,7 +85,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
 		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
 	issuer := &token.Issuer{Store: db, Opaque: opaque, JWT: jwtAT, Now: o.now}
-	auth := &oauth2.ClientAuth{Clients: db, Hasher: hasher, Cache: cache, Now: o.now}
+	auth, err := oauth2.NewClientAuth(oauth2.ClientAuthDeps{Clients: db, Hasher: hasher, Cache: cache, Now: o.now})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 
 	grants := []oauth2.Grant{
 		&oauth2.ClientCredentials{Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand},

@@ -90,6 +90,13 @@ func (rd Renderer) classify(r *http.Request, err error) *Error {
 		rd.Log.Debug("request abandoned by the client", "request_id", id, "path", r.URL.Path)
 		return &Error{Code: "server_error", Description: "The request was abandoned by the client.", Status: statusClientClosed}
 	}
+	if e != nil && e.Status == http.StatusServiceUnavailable {
+		// A deliberate "try again later" (load shedding): the server is
+		// working as designed, so it is a warning, and its headers
+		// (Retry-After) and words reach the caller.
+		rd.Log.Warn("request shed", "request_id", id, "path", r.URL.Path, "error", err.Error())
+		return &Error{Code: e.Code, Description: e.Description + " (request id " + id + ")", Hint: e.Hint, Status: e.Status, Header: e.Header}
+	}
 	rd.Log.Error("internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	status := http.StatusInternalServerError
 	code := "server_error"

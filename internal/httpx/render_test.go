@@ -206,11 +206,13 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 }
 
 func TestServerErrorStatusKept(t *testing.T) {
-	// A deliberate 503 keeps its status and code, gains the request id,
-	// and its cause stays in the log.
+	// A deliberate 503 (load shedding) keeps its status, code and
+	// Retry-After, gains the request id, and its cause stays in the log at
+	// warning level: the server is working as designed.
 	log, logs := logBuffer()
 	rd := httpx.Renderer{Log: log}
 	err := httpx.NewError(http.StatusServiceUnavailable, "temporarily_unavailable", "Try again later.").
+		WithHeader("Retry-After", "1").
 		Because(errors.New("pool exhausted"))
 	w := serve(t, log, rd.OAuth(failWith(err)), httptest.NewRequest(http.MethodPost, "/oauth2/token", nil))
 	body := decodeBody(t, w)
@@ -222,6 +224,12 @@ func TestServerErrorStatusKept(t *testing.T) {
 	}
 	if strings.Contains(w.Body.String(), "pool") || !strings.Contains(logs.String(), "pool exhausted") {
 		t.Errorf("cause placement wrong: body %s, log %s", w.Body.String(), logs.String())
+	}
+	if w.Header().Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q, want the error's header kept", w.Header().Get("Retry-After"))
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("a 503 should be logged as a warning: %s", logs.String())
 	}
 }
 

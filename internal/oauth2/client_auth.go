@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,14 +52,77 @@ const basicChallenge = `Basic realm="signet"`
 // a different registered method. The precise cause goes to the debug log.
 const authFailed = "The client does not exist, its credentials are wrong or expired, or it is registered for another authentication method."
 
-// ClientAuth authenticates the client of a request.
-type ClientAuth struct {
+// SecretHasher is what client authentication needs from secret.Hasher;
+// declared here so tests can substitute a slow or blocking hasher.
+type SecretHasher interface {
+	Hash(secret string) (string, error)
+	Verify(hash, secret string) error
+}
+
+var _ SecretHasher = secret.Hasher{}
+
+// ClientAuthDeps are the inputs of NewClientAuth.
+type ClientAuthDeps struct {
 	Clients client.Store
-	Hasher  secret.Hasher
+	// Hasher verifies secrets; it also makes the dummy hash, so refusals
+	// cost what verifying a secret of a newly registered client costs.
+	Hasher SecretHasher
 	// Cache remembers successful verifications; nil disables it.
 	Cache *SecretCache
 	// Now decides whether a secret has expired.
 	Now func() time.Time
+	// MaxConcurrentHashes bounds slow verifications running at once;
+	// 0 means max(1, GOMAXPROCS/2), leaving half the CPUs to other work.
+	MaxConcurrentHashes int
+	// HashWait bounds the wait for a verification slot before answering
+	// 503; 0 means DefaultHashWait.
+	HashWait time.Duration
+}
+
+// DefaultHashWait is how long a request may queue for a verification slot.
+const DefaultHashWait = 2 * time.Second
+
+// dummySecret is hashed once at construction. Its value needs no secrecy:
+// a request verified against the dummy hash is refused whatever the result.
+const dummySecret = "signet: no such client"
+
+// ClientAuth authenticates the client of a request. Make it with
+// NewClientAuth.
+type ClientAuth struct {
+	clients client.Store
+	hasher  SecretHasher
+	cache   *SecretCache
+	now     func() time.Time
+	gate    hashGate
+	// dummyHash stands in for the stored hash on every refusal of a
+	// secret-bearing request, so an unknown client, a wrong method or an
+	// expired secret take as long as a wrong secret and do not reveal which
+	// client ids exist.
+	dummyHash string
+}
+
+// NewClientAuth checks deps and hashes the dummy secret once.
+func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
+	if d.Clients == nil || d.Hasher == nil || d.Now == nil {
+		return nil, errors.New("oauth2: client auth needs Clients, Hasher and Now")
+	}
+	if d.MaxConcurrentHashes < 0 || d.HashWait < 0 {
+		return nil, errors.New("oauth2: MaxConcurrentHashes and HashWait must not be negative")
+	}
+	slots := d.MaxConcurrentHashes
+	if slots == 0 {
+		slots = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	wait := d.HashWait
+	if wait == 0 {
+		wait = DefaultHashWait
+	}
+	dummy, err := d.Hasher.Hash(dummySecret)
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: hashing the dummy client secret: %w", err)
+	}
+	return &ClientAuth{clients: d.Clients, hasher: d.Hasher, cache: d.Cache, now: d.Now,
+		gate: newHashGate(slots, wait), dummyHash: dummy}, nil
 }
 
 // credentials are what the request presented, before any lookup.
@@ -66,8 +131,9 @@ type credentials struct {
 }
 
 // Authenticate returns the authenticated client or an invalid_request /
-// invalid_client error. It makes exactly one client read, and hashes the
-// secret only on a cache miss.
+// invalid_client error, or temporarily_unavailable (503) when too many
+// secret verifications are running. It makes at most one client read, and
+// hashes the secret only on a cache miss.
 func (a *ClientAuth) Authenticate(ctx context.Context, r *http.Request, form url.Values) (*client.Client, error) {
 	cred, err := parseCredentials(r, form)
 	if err != nil {
@@ -111,7 +177,9 @@ func parseCredentials(r *http.Request, form url.Values) (credentials, error) {
 func parseBasic(payload string, form url.Values) (credentials, error) {
 	// RFC 6749 section 2.3: "The client MUST NOT use more than one
 	// authentication method in each request."
-	if form.Has("client_secret") {
+	// An empty client_secret in the body is no second method: some client
+	// libraries always send the field.
+	if slices.ContainsFunc(form["client_secret"], func(v string) bool { return v != "" }) {
 		return credentials{}, InvalidRequest("The client used more than one authentication method (HTTP Basic and client_secret in the body).")
 	}
 	payload = strings.TrimSpace(payload)
@@ -142,45 +210,96 @@ func parseBasic(payload string, form url.Values) (credentials, error) {
 
 // check looks the client up and verifies the presented credentials.
 func (a *ClientAuth) check(ctx context.Context, cred credentials) (*client.Client, error) {
-	if len(cred.id) > MaxClientIDLen || len(cred.secret) > MaxClientSecretLen {
-		return nil, InvalidClient(authFailed).Because(errors.New("credentials exceed the length bounds"))
+	if err := checkPresented(cred); err != nil {
+		return nil, err
 	}
-	c, err := a.Clients.GetClient(ctx, cred.id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, InvalidClient(authFailed).Because(errors.New("unknown client"))
-	}
-	if err != nil {
+	c, err := a.clients.GetClient(ctx, cred.id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, ServerError(fmt.Errorf("load client: %w", err))
 	}
-	registered := registeredMethod(c)
-	if registered != cred.method {
-		return nil, InvalidClient(authFailed).Because(fmt.Errorf("client is registered for %q, request used %q", registered, cred.method))
-	}
 	if cred.method == AuthMethodNone {
-		return c, nil
+		// No secret, no hash: unknown and confidential clients are refused
+		// equally fast, so the timing tells nothing either.
+		return checkPublic(c, err)
 	}
-	if c.SecretExpiresAt != 0 && a.Now().Unix() >= c.SecretExpiresAt {
-		return nil, InvalidClient(authFailed).Because(errors.New("client secret expired"))
+	if refusal := a.refusal(c, err, cred.method); refusal != nil {
+		return nil, a.refuseAfterDummy(ctx, cred.secret, refusal)
 	}
-	if err := a.verifySecret(c.SecretHash, cred.secret); err != nil {
-		return nil, InvalidClient(authFailed).Because(err)
+	if err := a.verifySecret(ctx, c.SecretHash, cred.secret); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// verifySecret consults the cache, then the slow hash; only a success is
-// remembered.
-func (a *ClientAuth) verifySecret(hash, presented string) error {
-	if hash == "" || presented == "" {
-		return errors.New("client has no secret or none was presented")
+// checkPresented refuses, before any storage access or hashing, what could
+// never authenticate: oversized input and an empty secret sent as a secret.
+// It depends only on the request, so it reveals nothing about clients.
+func checkPresented(cred credentials) error {
+	if len(cred.id) > MaxClientIDLen || len(cred.secret) > MaxClientSecretLen {
+		return InvalidClient(authFailed).Because(errors.New("credentials exceed the length bounds"))
 	}
-	if a.Cache.Verified(hash, presented) {
-		return nil
+	if cred.method != AuthMethodNone && cred.secret == "" {
+		return InvalidClient(authFailed).Because(errors.New("an empty client secret was presented"))
 	}
-	if err := a.Hasher.Verify(hash, presented); err != nil {
+	return nil
+}
+
+// checkPublic accepts a client registered for method none.
+func checkPublic(c *client.Client, lookupErr error) (*client.Client, error) {
+	if lookupErr != nil {
+		return nil, InvalidClient(authFailed).Because(errors.New("unknown client"))
+	}
+	if m := registeredMethod(c); m != AuthMethodNone {
+		return nil, InvalidClient(authFailed).Because(fmt.Errorf("client is registered for %q, request used %q", m, AuthMethodNone))
+	}
+	return c, nil
+}
+
+// refusal says why a secret-bearing request must fail before its secret is
+// compared with the client's hash, or nil when the comparison decides.
+func (a *ClientAuth) refusal(c *client.Client, lookupErr error, method string) error {
+	switch {
+	case lookupErr != nil:
+		return errors.New("unknown client")
+	case registeredMethod(c) != method:
+		return fmt.Errorf("client is registered for %q, request used %q", registeredMethod(c), method)
+	case c.SecretHash == "":
+		return errors.New("client has no secret")
+	case c.SecretExpiresAt != 0 && a.now().Unix() >= c.SecretExpiresAt:
+		return errors.New("client secret expired")
+	}
+	return nil
+}
+
+// refuseAfterDummy spends one slow verification on the dummy hash, through
+// the same gate as real ones, then refuses with the usual error. The result
+// is neither used nor cached: caching it would make repeated probes of an
+// unknown id fast again.
+func (a *ClientAuth) refuseAfterDummy(ctx context.Context, presented string, reason error) error {
+	if err := a.gate.acquire(ctx); err != nil {
 		return err
 	}
-	a.Cache.Remember(hash, presented)
+	_ = a.hasher.Verify(a.dummyHash, presented)
+	a.gate.release()
+	return InvalidClient(authFailed).Because(reason)
+}
+
+// verifySecret consults the cache, then the slow hash; only a success is
+// remembered. A cache hit never waits for the gate, so an attack that fills
+// it does not slow down clients that authenticated before.
+func (a *ClientAuth) verifySecret(ctx context.Context, hash, presented string) error {
+	if a.cache.Verified(hash, presented) {
+		return nil
+	}
+	if err := a.gate.acquire(ctx); err != nil {
+		return err
+	}
+	err := a.hasher.Verify(hash, presented)
+	a.gate.release()
+	if err != nil {
+		return InvalidClient(authFailed).Because(err)
+	}
+	a.cache.Remember(hash, presented)
 	return nil
 }
 

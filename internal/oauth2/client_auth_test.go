@@ -2,14 +2,21 @@ package oauth2
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/secret"
 )
 
 func authenticate(h *harness, q req) (string, *httpx.Error) {
@@ -44,6 +51,9 @@ func TestClientAuthAccepts(t *testing.T) {
 		// RFC 6749 2.3.1: id and secret are form-urlencoded before base64.
 		{"basic url-encoded colon id and secret", req{rawAuthz: "Basic " + base64.StdEncoding.EncodeToString(
 			[]byte("a%3Ab:"+url.QueryEscape(secretColon)))}, "a:b"},
+		// Some client libraries always send the field; empty is no second method.
+		{"basic with empty body client_secret", req{user: "machine", pass: secretMachine, form: "client_secret="}, "machine"},
+		{"basic with body client_id and empty client_secret", req{user: "machine", pass: secretMachine, form: "client_id=machine&client_secret="}, "machine"},
 		{"post", req{form: "client_id=poster&client_secret=poster-secret"}, "poster"},
 		{"none", req{form: "client_id=public"}, "public"},
 	}
@@ -67,6 +77,8 @@ func TestClientAuthRefuses(t *testing.T) {
 	}{
 		{"nothing", req{}, "invalid_client", false},
 		{"basic and post", req{user: "machine", pass: secretMachine, form: "client_secret=" + secretMachine}, "invalid_request", false},
+		{"basic and a non-empty body secret among empty ones", req{user: "machine", pass: secretMachine, form: "client_secret=&client_secret=x"}, "invalid_request", false},
+		{"basic and a wrong body secret", req{user: "machine", pass: secretMachine, form: "client_secret=x"}, "invalid_request", false},
 		{"basic and other body id", req{user: "machine", pass: secretMachine, form: "client_id=poster"}, "invalid_request", false},
 		{"bad base64", req{rawAuthz: "Basic !!!"}, "invalid_request", false},
 		{"no colon", req{rawAuthz: b64("machine")}, "invalid_request", false},
@@ -130,7 +142,7 @@ func TestClientAuthCache(t *testing.T) {
 	}
 	// Rotating the secret changes the stored hash: the old secret misses the
 	// cache and is refused by the hasher; the new one works.
-	newHash, _ := h.auth.Hasher.Hash("rotated")
+	newHash, _ := h.hasher.Hash("rotated")
 	h.db.clients["machine"].SecretHash = newHash
 	if _, err := authenticate(h, req{user: "machine", pass: secretMachine}); err == nil {
 		t.Fatal("old secret accepted after rotation")
@@ -178,4 +190,111 @@ func FuzzBasicAuth(f *testing.F) {
 			t.Fatalf("round trip: %+v vs %+v (%v)", cred, again, err)
 		}
 	})
+}
+
+// recordingHasher notes the hash behind every Verify call.
+type recordingHasher struct {
+	secret.Hasher
+	mu       sync.Mutex
+	hashed   []string // outputs of Hash: the dummy hash made at construction
+	verified []string
+}
+
+func (r *recordingHasher) Hash(s string) (string, error) {
+	out, err := r.Hasher.Hash(s)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hashed = append(r.hashed, out)
+	return out, err
+}
+
+func (r *recordingHasher) Verify(hash, s string) error {
+	r.mu.Lock()
+	r.verified = append(r.verified, hash)
+	r.mu.Unlock()
+	return r.Hasher.Verify(hash, s)
+}
+
+// takeVerified returns and forgets the hashes verified so far.
+func (r *recordingHasher) takeVerified() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.verified
+	r.verified = nil
+	return out
+}
+
+// TestClientAuthRefusalsCostOneHash: every refusal of a request that
+// presented a secret costs exactly one slow verification, against the dummy
+// hash when there is no real one to use, so timing does not tell which
+// client ids exist. Requests without a secret never hash.
+func TestClientAuthRefusalsCostOneHash(t *testing.T) {
+	rec := &recordingHasher{Hasher: secret.Hasher{Algorithm: "pbkdf2", PBKDF2Iterations: 1000, Rand: rand.Reader}}
+	h := newHarness(t, func(d *ClientAuthDeps) { d.Hasher = rec })
+	h.db.clients["nohash"] = &client.Client{ID: "nohash"}
+	if len(rec.hashed) != 1 {
+		t.Fatalf("construction made %d hashes, want the one dummy", len(rec.hashed))
+	}
+	dummy, machineHash := rec.hashed[0], h.db.clients["machine"].SecretHash
+	cases := []struct {
+		name string
+		q    req
+		want []string // hashes verified, in order
+	}{
+		{"unknown client", req{user: "ghost", pass: "x"}, []string{dummy}},
+		{"unknown client again: dummy results are not cached", req{user: "ghost", pass: "x"}, []string{dummy}},
+		{"unknown client via post", req{form: "client_id=ghost&client_secret=x"}, []string{dummy}},
+		{"post client using basic", req{user: "poster", pass: "poster-secret"}, []string{dummy}},
+		{"basic client using post", req{form: "client_id=machine&client_secret=" + secretMachine}, []string{dummy}},
+		{"public client with a secret", req{user: "public", pass: "x"}, []string{dummy}},
+		{"client without a secret", req{user: "nohash", pass: "x"}, []string{dummy}},
+		{"expired secret", req{user: "expired", pass: "old-secret"}, []string{dummy}},
+		{"wrong secret", req{user: "machine", pass: "x"}, []string{machineHash}},
+		{"empty secret is refused before lookup", req{user: "machine", pass: ""}, nil},
+		{"unknown client without a secret", req{form: "client_id=ghost"}, nil},
+		{"confidential client without a secret", req{form: "client_id=machine"}, nil},
+	}
+	for _, tc := range cases {
+		if _, err := authenticate(h, tc.q); err == nil || err.Code != "invalid_client" {
+			t.Fatalf("%s: got %v, want invalid_client", tc.name, err)
+		}
+		if got := rec.takeVerified(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: verified %d hashes (dummy: %v), want %d", tc.name, len(got), slices.Equal(got, []string{dummy}), len(tc.want))
+		}
+	}
+	if h.cache.Len() != 0 {
+		t.Fatal("a refusal was cached")
+	}
+}
+
+func TestNewClientAuthChecksDeps(t *testing.T) {
+	h := newHarness(t)
+	ok := ClientAuthDeps{Clients: h.db, Hasher: h.hasher, Now: h.clock.Now}
+	bad := map[string]func(*ClientAuthDeps){
+		"no store":            func(d *ClientAuthDeps) { d.Clients = nil },
+		"no hasher":           func(d *ClientAuthDeps) { d.Hasher = nil },
+		"no clock":            func(d *ClientAuthDeps) { d.Now = nil },
+		"negative slots":      func(d *ClientAuthDeps) { d.MaxConcurrentHashes = -1 },
+		"negative wait":       func(d *ClientAuthDeps) { d.HashWait = -time.Second },
+		"unusable hasher":     func(d *ClientAuthDeps) { d.Hasher = secret.Hasher{Algorithm: "pbkdf2", Rand: rand.Reader} },
+		"unknown algorithm":   func(d *ClientAuthDeps) { d.Hasher = secret.Hasher{Algorithm: "md5"} },
+		"bcrypt cost too low": func(d *ClientAuthDeps) { d.Hasher = secret.Hasher{Algorithm: "bcrypt", BCryptCost: 99} },
+	}
+	for name, mutate := range bad {
+		d := ok
+		mutate(&d)
+		if _, err := NewClientAuth(d); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	a, err := NewClientAuth(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cap(a.gate.slots), max(1, runtime.GOMAXPROCS(0)/2); got != want || a.gate.wait != DefaultHashWait {
+		t.Fatalf("defaults: %d slots, wait %v; want %d, %v", got, a.gate.wait, want, DefaultHashWait)
+	}
+	if a.hasher.Verify(a.dummyHash, dummySecret) != nil {
+		t.Fatal("the dummy hash was not made by the configured hasher")
+	}
 }

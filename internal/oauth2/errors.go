@@ -2,6 +2,7 @@ package oauth2
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/signet-oidc/signet/internal/httpx"
 )
@@ -76,4 +77,13 @@ func UnsupportedTokenType(hint string, args ...any) *httpx.Error {
 	return httpx.NewError(http.StatusBadRequest, "unsupported_token_type",
 		"The authorization server does not support the revocation of the presented token type.").
 		WithHint(hint, args...)
+}
+
+// TemporarilyUnavailable: RFC 6749 section 4.1.2.1's overload code, used at
+// the token endpoint too (as Hydra does) with status 503 and Retry-After.
+// The description carries the specific text because 5xx errors are rendered
+// without their hint.
+func TemporarilyUnavailable(description string, retryAfterSeconds int) *httpx.Error {
+	return httpx.NewError(http.StatusServiceUnavailable, "temporarily_unavailable", "%s", description).
+		WithHeader("Retry-After", strconv.Itoa(retryAfterSeconds))
 }

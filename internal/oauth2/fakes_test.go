@@ -170,6 +170,7 @@ type harness struct {
 	db     *fakeDB
 	clock  *clock
 	cfg    *config.Config
+	hasher secret.Hasher // hashes the fake clients' secrets
 	cache  *SecretCache
 	auth   *ClientAuth
 	opaque *token.Opaque
@@ -185,10 +186,13 @@ const (
 	secretColon   = "p@ss:w+rd é"
 )
 
-func newHarness(t testing.TB) *harness {
+// newHarness wires the fakes; opts adjust the client authentication (for
+// example a blocking hasher or fewer verification slots).
+func newHarness(t testing.TB, opts ...func(*ClientAuthDeps)) *harness {
 	t.Helper()
 	h := &harness{clock: &clock{now: t0}}
 	hasher := secret.Hasher{Algorithm: "pbkdf2", PBKDF2Iterations: 1000, Rand: rand.Reader}
+	h.hasher = hasher
 	hash := func(s string) string {
 		out, err := hasher.Hash(s)
 		if err != nil {
@@ -226,7 +230,13 @@ func newHarness(t testing.TB) *harness {
 	h.opaque = &token.Opaque{MACKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")}, Rand: rand.Reader}
 	h.jwt = &token.JWT{Signer: keys, Keys: keys, Rand: rand.Reader}
 	issuer := &token.Issuer{Store: h.db, Opaque: h.opaque, JWT: h.jwt, Now: h.clock.Now}
-	h.auth = &ClientAuth{Clients: h.db, Hasher: hasher, Cache: h.cache, Now: h.clock.Now}
+	deps := ClientAuthDeps{Clients: h.db, Hasher: hasher, Cache: h.cache, Now: h.clock.Now}
+	for _, o := range opts {
+		o(&deps)
+	}
+	if h.auth, err = NewClientAuth(deps); err != nil {
+		t.Fatal(err)
+	}
 	rd := httpx.Renderer{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h.tokenH = rd.OAuth((&TokenEndpoint{Auth: h.auth, Grants: map[string]Grant{
 		GrantClientCredentials: &ClientCredentials{Issuer: issuer, Config: getCfg, Now: h.clock.Now, Rand: rand.Reader},

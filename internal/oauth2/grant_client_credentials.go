@@ -22,8 +22,9 @@ import (
 // oauth2.client_credentials.default_grant_allowed_scope is true, in which
 // case every scope of the client is granted.
 //
-// Audience: the space-separated "audience" parameter; each value must equal
-// one of the client's audience entries (exact match), else invalid_request.
+// Audience: the space-separated "audience" parameter; each value must be
+// one of the client's audience entries or lie below one (audience.go),
+// else invalid_request.
 //
 // Lifespan: the client's client_credentials_grant_access_token_lifespan,
 // else ttl.access_token. Format: the client's access_token_strategy, else
@@ -115,10 +116,11 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// checkAudience requires every requested audience to be registered.
+// checkAudience requires every requested audience to be covered by a
+// registered one.
 func checkAudience(requested, allowed []string) error {
 	for _, a := range requested {
-		if !slices.Contains(allowed, a) {
+		if !audienceAllowed(a, allowed) {
 			return InvalidRequest("Requested audience %q has not been allowed for this client.", truncate(a, 128))
 		}
 	}

@@ -55,7 +55,8 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"one bad scope among good", req{form: "grant_type=client_credentials&scope=read+admin", user: "machine", pass: secretMachine}, 400, "invalid_scope", false, ""},
 		{"invalid scope chars", req{form: "grant_type=client_credentials&scope=" + url.QueryEscape(`re"ad`), user: "machine", pass: secretMachine}, 400, "invalid_scope", false, ""},
 		{"audience not allowed", req{form: "grant_type=client_credentials&audience=https://evil.example", user: "machine", pass: secretMachine}, 400, "invalid_request", false, "audience"},
-		{"audience prefix is not a match", req{form: "grant_type=client_credentials&audience=https://api.example/sub", user: "machine", pass: secretMachine}, 400, "invalid_request", false, ""},
+		{"audience host prefix is not a match", req{form: "grant_type=client_credentials&audience=https://api.example.evil.com", user: "machine", pass: secretMachine}, 400, "invalid_request", false, ""},
+		{"audience dot segments", req{form: "grant_type=client_credentials&audience=https://api.example/v1/../admin", user: "machine", pass: secretMachine}, 400, "invalid_request", false, ""},
 		{"oversized value", req{form: "grant_type=client_credentials&scope=" + strings.Repeat("a", httpx.MaxParamLen+1), user: "machine", pass: secretMachine}, 400, "invalid_request", false, ""},
 	}
 	h := newHarness(t)

@@ -200,6 +200,8 @@ func storeError(err error, doing string) error {
 		return notFound()
 	case errors.Is(err, storage.ErrConflict):
 		return httpx.Conflict("An OAuth 2.0 client with this client_id already exists.")
+	case errors.Is(err, storage.ErrInvalidValue):
+		return httpx.BadRequest("A value of the client cannot be stored: text must be valid UTF-8 without NUL characters.")
 	case errors.Is(err, storage.ErrBadPageToken):
 		return httpx.BadRequest("The page_token is not one this server issued; start again without it.")
 	default:

@@ -10,12 +10,9 @@ import (
 	"github.com/signet-oidc/signet/internal/storage"
 )
 
-// Listing bounds, from the contract's listOAuth2Clients parameters.
-const (
-	defaultPageSize = 250
-	maxPageSize     = 1000
-	maxPageToken    = 1024
-)
+// maxPageToken bounds the page_token parameter; the page sizes are
+// storage.DefaultPageSize and storage.MaxPageSize (the contract's bounds).
+const maxPageToken = 1024
 
 // listQuery is a parsed GET /admin/clients query.
 type listQuery struct {
@@ -30,13 +27,13 @@ func parseListQuery(r *http.Request) (listQuery, error) {
 	if err != nil {
 		return listQuery{}, err
 	}
-	q := listQuery{Page: storage.Page{Size: defaultPageSize}}
+	q := listQuery{Page: storage.Page{Size: storage.DefaultPageSize}}
 	for k, v := range vals {
 		switch k {
 		case "page_size":
 			n, err := strconv.Atoi(v[0])
-			if err != nil || n < 1 || n > maxPageSize {
-				return listQuery{}, httpx.BadRequest("The parameter page_size must be an integer from 1 to %d.", maxPageSize)
+			if err != nil || n < 1 || n > storage.MaxPageSize {
+				return listQuery{}, httpx.BadRequest("The parameter page_size must be an integer from 1 to %d.", storage.MaxPageSize)
 			}
 			q.Page.Size = n
 		case "page_token":

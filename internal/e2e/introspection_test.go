@@ -122,7 +122,15 @@ func TestIntrospectionForged(t *testing.T) {
 // the admin DeleteOAuth2Token that revokes every token of a client.
 func TestRevocation(t *testing.T) {
 	t.Parallel()
-	srv := signettest.Start(t)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			revocation(t, b.start(t))
+		})
+	}
+}
+
+func revocation(t *testing.T, srv *signettest.Server) {
 	ctx := context.Background()
 	id, secret := newMachineClient(t, srv, nil)
 	otherID, otherSecret := newMachineClient(t, srv, nil)
@@ -190,7 +198,15 @@ func TestRevocation(t *testing.T) {
 // numbers the design promises and the load generator reports.
 func TestRoundTripBudgets(t *testing.T) {
 	t.Parallel()
-	srv := signettest.Start(t)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			roundTripBudgets(t, b.start(t))
+		})
+	}
+}
+
+func roundTripBudgets(t *testing.T, srv *signettest.Server) {
 	id, secret := newMachineClient(t, srv, nil)
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}
 	tokenURL := srv.PublicURL + "/oauth2/token"

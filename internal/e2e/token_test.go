@@ -19,7 +19,15 @@ import (
 // server learns about each token by introspection.
 func TestClientCredentialsBothAuthMethods(t *testing.T) {
 	t.Parallel()
-	srv := signettest.Start(t)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			clientCredentialsBothAuthMethods(t, b.start(t))
+		})
+	}
+}
+
+func clientCredentialsBothAuthMethods(t *testing.T, srv *signettest.Server) {
 	for _, tc := range []struct {
 		method string
 		style  oauth2.AuthStyle

@@ -150,6 +150,8 @@ func adminError(err error) error {
 		return httpx.NotFound("The requested key or key set does not exist.").Because(err)
 	case errors.Is(err, storage.ErrConflict):
 		return httpx.Conflict("A key with this kid already exists in the set.").Because(err)
+	case errors.Is(err, storage.ErrInvalidValue):
+		return httpx.BadRequest("The set name and kid must be UTF-8 without NUL bytes.").Because(err)
 	default:
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -14,7 +13,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/signet-oidc/signet/internal/httpx"
-	"github.com/signet-oidc/signet/internal/storage"
 )
 
 // canGenerate reports whether the admin API generates keys for alg (the
@@ -76,7 +74,8 @@ func (m *Manager) EnsureKeys(ctx context.Context, sets ...string) error {
 // Generate creates a key in set and returns it, private half included (the
 // admin API hands it to the operator who asked). An empty use means "sig";
 // an empty kid gets a random UUID. A kid already in the set is a conflict
-// (storage.ErrConflict).
+// (storage.ErrConflict). An encryption key is refused in a set Signet signs
+// tokens with that holds no signing key: the set would never get one.
 func (m *Manager) Generate(ctx context.Context, set, alg, use, kid string) (jose.JSONWebKeySet, error) {
 	if err := validName("set", set); err != nil {
 		return jose.JSONWebKeySet{}, err
@@ -91,6 +90,9 @@ func (m *Manager) Generate(ctx context.Context, set, alg, use, kid string) (jose
 	}
 	key, err := m.newKey(alg, use, kid)
 	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	if err := m.keepsSigner(ctx, set, "", key); err != nil {
 		return jose.JSONWebKeySet{}, err
 	}
 	rec, err := m.newRecord(set, key)
@@ -171,6 +173,3 @@ func truncate(s string) string {
 	}
 	return s
 }
-
-// isConflict reports whether err is storage's conflict.
-func isConflict(err error) bool { return errors.Is(err, storage.ErrConflict) }

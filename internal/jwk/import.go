@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -142,10 +143,11 @@ func checkPrivateMatches(k jose.JSONWebKey) error {
 }
 
 // Import replaces the keys of set with keys (PUT /admin/keys/{set}). Every
-// key is validated before anything is written. The new keys are written
-// first and the old ones removed after, so the set is never empty on the
-// way (an empty well-known set would otherwise be refilled by a signer).
-// The first key given becomes the newest, and therefore the signing key.
+// key is validated before anything is written, and the set is replaced in
+// one store transaction (Store.ReplaceSet): a failure leaves the old set
+// whole, and of two concurrent imports one wins entirely. A set Signet
+// signs tokens with must receive at least one private signing key. The
+// first key given becomes the newest, and therefore the signing key.
 func (m *Manager) Import(ctx context.Context, set string, keys []jose.JSONWebKey) error {
 	if err := validName("set", set); err != nil {
 		return err
@@ -171,33 +173,19 @@ func (m *Manager) Import(ctx context.Context, set string, keys []jose.JSONWebKey
 		rec.CreatedAt = now.Add(-time.Duration(i) * time.Microsecond)
 		recs = append(recs, rec)
 	}
-	defer m.refreshAfterWrite(ctx)
-	return m.replaceSet(ctx, set, recs, seen)
-}
-
-func (m *Manager) replaceSet(ctx context.Context, set string, recs []*Record, keep map[string]bool) error {
-	for _, rec := range recs {
-		if err := m.store.ReplaceKey(ctx, rec); err != nil {
-			return fmt.Errorf("jwk: storing key %q in set %q: %w", rec.KID, set, err)
-		}
+	if signsTokens(set) && !slices.ContainsFunc(keys, canSign) {
+		return errNoSigner(set)
 	}
-	old, err := m.store.ListKeys(ctx, set)
-	if err != nil {
-		return fmt.Errorf("jwk: listing set %q: %w", set, err)
+	if err := m.store.ReplaceSet(ctx, set, recs); err != nil {
+		return fmt.Errorf("jwk: replacing set %q: %w", set, err)
 	}
-	for _, rec := range old {
-		if keep[rec.KID] {
-			continue
-		}
-		if err := m.store.DeleteKey(ctx, set, rec.KID); err != nil && !isNotFound(err) {
-			return fmt.Errorf("jwk: removing replaced key %q of set %q: %w", rec.KID, set, err)
-		}
-	}
+	m.refreshAfterWrite(ctx)
 	return nil
 }
 
 // ImportOne creates or replaces key kid of set (PUT /admin/keys/{set}/{kid});
-// the key's own kid must equal kid.
+// the key's own kid must equal kid. In a set Signet signs tokens with, a
+// key that cannot sign is refused unless another stored key can.
 func (m *Manager) ImportOne(ctx context.Context, set, kid string, key jose.JSONWebKey) (jose.JSONWebKey, error) {
 	if err := validName("set", set); err != nil {
 		return jose.JSONWebKey{}, err
@@ -206,6 +194,9 @@ func (m *Manager) ImportOne(ctx context.Context, set, kid string, key jose.JSONW
 		return jose.JSONWebKey{}, httpx.BadRequest("The kid in the body (%q) must equal the kid in the URL (%q).", truncate(key.KeyID), truncate(kid))
 	}
 	if err := ValidateImport(key); err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	if err := m.keepsSigner(ctx, set, kid, key); err != nil {
 		return jose.JSONWebKey{}, err
 	}
 	rec, err := m.newRecord(set, key)

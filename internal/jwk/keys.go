@@ -40,10 +40,16 @@ func (m *Manager) List(ctx context.Context, set string) (jose.JSONWebKeySet, err
 	return out, nil
 }
 
-// Delete removes one key (storage.ErrNotFound if absent). Deleting the last
-// key of the ID token or access token set is allowed; the next Signer call
-// creates a fresh one.
+// Delete removes one key (storage.ErrNotFound if absent). In the ID token
+// and access token sets, deleting the last private signing key is refused
+// (see keepsSigner), even when it is the set's only key: one rule, "these
+// sets always keep a signer", is easier to reason about than a regenerated
+// key appearing behind the operator's back. To start afresh, DeleteSet
+// removes the whole set and the next Signer call generates a new key.
 func (m *Manager) Delete(ctx context.Context, set, kid string) error {
+	if err := m.deleteKeepsSigner(ctx, set, kid); err != nil {
+		return err
+	}
 	if err := m.store.DeleteKey(ctx, set, kid); err != nil {
 		return fmt.Errorf("jwk: deleting key %q of set %q: %w", kid, set, err)
 	}

@@ -28,6 +28,12 @@ type Store interface {
 	AddKeyIfSetEmpty(ctx context.Context, rec *Record) (bool, error)
 	// ReplaceKey inserts or overwrites (Set, KID) (PUT semantics).
 	ReplaceKey(ctx context.Context, rec *Record) error
+	// ReplaceSet makes recs (all of set) the whole content of set, in one
+	// transaction that first bumps the set's generation, so it is
+	// serialised with every other writer of the set: readers and
+	// concurrent callers see the old keys or one caller's keys, never a
+	// mix. A kid given twice is storage.ErrConflict and changes nothing.
+	ReplaceSet(ctx context.Context, set string, recs []*Record) error
 	// GetKey returns one key or storage.ErrNotFound.
 	GetKey(ctx context.Context, set, kid string) (*Record, error)
 	// ListKeys returns the keys of a set, newest first; storage.ErrNotFound

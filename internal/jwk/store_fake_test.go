@@ -2,6 +2,7 @@ package jwk
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
@@ -54,6 +55,26 @@ func (f *fakeStore) AddKeyIfSetEmpty(_ context.Context, rec *Record) (bool, erro
 func (f *fakeStore) ReplaceKey(_ context.Context, rec *Record) error {
 	defer f.lock()()
 	f.put(rec)
+	return nil
+}
+
+func (f *fakeStore) ReplaceSet(_ context.Context, set string, recs []*Record) error {
+	defer f.lock()()
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		if rec.Set != set {
+			return errors.New("fake store: a record belongs to another set")
+		}
+		if seen[rec.KID] {
+			return storage.ErrConflict
+		}
+		seen[rec.KID] = true
+	}
+	delete(f.sets, set)
+	for _, rec := range recs {
+		f.put(rec)
+	}
+	f.version++
 	return nil
 }
 

@@ -14,6 +14,19 @@ var (
 	// ErrBadPageToken: a listing was asked to continue from a page token it
 	// did not issue (a client error, not a server one).
 	ErrBadPageToken = errors.New("storage: invalid page token")
+	// ErrInvalidValue: a write carried a text value no backend can store
+	// (not UTF-8, or holding a NUL byte); a client error, not a server one.
+	ErrInvalidValue = errors.New("storage: invalid value")
+)
+
+// Page sizes of every keyset-paginated listing, shared by the admin API
+// (which validates page_size and writes Link headers) and the store (which
+// clamps), so the two can never disagree.
+const (
+	// DefaultPageSize is the size of a page when the caller names none.
+	DefaultPageSize = 250
+	// MaxPageSize is the largest page served; larger requests are clamped.
+	MaxPageSize = 1000
 )
 
 // Page asks for one page of a keyset-paginated list. Token is opaque to

@@ -17,8 +17,13 @@ import (
 //
 // Each caller still gets its own answer: if a multi-row statement fails
 // (one row's client was deleted a moment ago, say), the rows of that batch
-// are retried one by one.
+// are retried one by one. A multi-row statement can also fail after it
+// committed (the connection dropped before the reply arrived); its rows are
+// then already stored, and their retries meet unique violations. A row
+// whose retry meets one asks pendingRow.stored whether the row in the table
+// is its own, and if so its write succeeded.
 type batcher struct {
+	d     dialect
 	q     func() counted
 	stmts []string // stmts[n] inserts n rows; stmts[0] is unused
 	ncols int
@@ -29,7 +34,10 @@ type batcher struct {
 
 type pendingRow struct {
 	args []any
-	done chan error
+	// stored reports whether this very row is in the table; nil means a
+	// unique violation is always a conflict.
+	stored func(ctx context.Context, q counted) (bool, error)
+	done   chan error
 }
 
 // Batching limits: at most batchMaxRows rows per statement (far below every
@@ -46,7 +54,7 @@ var errStoreClosed = errors.New("sqlstore: store is closed")
 
 // newBatcher starts the workers for "INSERT INTO table (cols) VALUES …".
 func newBatcher(d dialect, q func() counted, table string, cols []string) *batcher {
-	b := &batcher{q: q, ncols: len(cols), in: make(chan *pendingRow), stop: make(chan struct{})}
+	b := &batcher{d: d, q: q, ncols: len(cols), in: make(chan *pendingRow), stop: make(chan struct{})}
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	prefix := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	b.stmts = make([]string, batchMaxRows+1)
@@ -59,9 +67,9 @@ func newBatcher(d dialect, q func() counted, table string, cols []string) *batch
 	return b
 }
 
-// insert queues one row and waits for its own result.
-func (b *batcher) insert(ctx context.Context, args []any) error {
-	p := &pendingRow{args: args, done: make(chan error, 1)}
+// insert queues p (args and stored set) and waits for its own result.
+func (b *batcher) insert(ctx context.Context, p *pendingRow) error {
+	p.done = make(chan error, 1)
 	select {
 	case b.in <- p:
 	case <-ctx.Done():
@@ -111,9 +119,29 @@ func (b *batcher) flush(batch []*pendingRow) {
 		return
 	}
 	for _, p := range batch {
-		_, err := b.q().exec(ctx, b.stmts[1], p.args...)
-		p.done <- err
+		p.done <- b.retry(ctx, p)
 	}
+}
+
+// retry writes one row of a failed batch alone. A unique violation is
+// success when the row already stored under that key is p's own: the batch
+// committed it before failing. Any other row under that key is a real
+// conflict, and the violation is returned as it came. Retries are rare
+// (a batch failed), so the extra read costs nothing in steady state.
+func (b *batcher) retry(ctx context.Context, p *pendingRow) error {
+	_, err := b.q().exec(ctx, b.stmts[1], p.args...)
+	if err == nil || p.stored == nil || !b.d.isUnique(err) {
+		return err
+	}
+	mine, serr := p.stored(ctx, b.q())
+	switch {
+	case serr != nil:
+		// Whether the row is stored is unknown: not a conflict, a failure.
+		return serr
+	case !mine:
+		return err
+	}
+	return nil
 }
 
 // close stops the workers; rows not yet handed over get errStoreClosed.

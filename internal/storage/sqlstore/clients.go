@@ -21,13 +21,8 @@ import (
 // MaxClientIDLen is the longest client_id the schema holds, in bytes.
 const MaxClientIDLen = 255
 
-// Page sizes for ListClients.
-const (
-	DefaultPageSize = 100
-	MaxPageSize     = 500
-	// maxPageToken bounds the token a stranger may send.
-	maxPageToken = 512
-)
+// maxPageToken bounds the page token a stranger may send.
+const maxPageToken = 512
 
 const clientCols = "client_id, client_name, client_owner, secret_hash, doc, created_at, updated_at"
 
@@ -75,9 +70,26 @@ func checkClientID(id string) error {
 	return nil
 }
 
-// CreateClient inserts c; storage.ErrConflict if its ID exists. One write.
+// checkClientText screens the client's text columns other than its ID.
+// The rest of the record is JSON in doc, which encodes any string safely.
+func checkClientText(op string, c *client.Client) error {
+	return checkText(op, text("client_name", c.Name), text("client_owner", c.Owner),
+		text("secret_hash", c.SecretHash))
+}
+
+// errClientNotFound is what every lookup of an absent client returns.
+func errClientNotFound() error { return fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound) }
+
+// CreateClient inserts c; storage.ErrConflict if its ID exists,
+// storage.ErrInvalidValue if a text column cannot be stored. One write.
 func (s *Store) CreateClient(ctx context.Context, c *client.Client) error {
 	if err := checkClientID(c.ID); err != nil {
+		return err
+	}
+	if err := checkText("create client", text("client_id", c.ID)); err != nil {
+		return err
+	}
+	if err := checkClientText("create client", c); err != nil {
 		return err
 	}
 	doc, err := clientDoc(c)
@@ -89,18 +101,29 @@ func (s *Store) CreateClient(ctx context.Context, c *client.Client) error {
 	return s.d.classify("create client", err)
 }
 
-// GetClient returns the client or storage.ErrNotFound. One query.
+// GetClient returns the client or storage.ErrNotFound. One query, none
+// for an id no row can hold.
 func (s *Store) GetClient(ctx context.Context, id string) (*client.Client, error) {
+	if !storable(id) {
+		return nil, errClientNotFound()
+	}
 	c, err := scanClient(s.q().queryRow(ctx, s.clients.get, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound)
+		return nil, errClientNotFound()
 	}
 	return c, err
 }
 
 // UpdateClient replaces every stored field of c.ID except CreatedAt;
-// storage.ErrNotFound if absent. One write.
+// storage.ErrNotFound if absent, storage.ErrInvalidValue if a new value
+// cannot be stored. One write.
 func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
+	if !storable(c.ID) {
+		return errClientNotFound()
+	}
+	if err := checkClientText("update client", c); err != nil {
+		return err
+	}
 	doc, err := clientDoc(c)
 	if err != nil {
 		return err
@@ -111,7 +134,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
 		return s.d.classify("update client", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound)
+		return errClientNotFound()
 	}
 	return nil
 }
@@ -119,23 +142,30 @@ func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
 // DeleteClient removes the client; its tokens go with it in the same
 // statement (ON DELETE CASCADE). storage.ErrNotFound if absent.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	if !storable(id) {
+		return errClientNotFound()
+	}
 	n, err := s.q().execN(ctx, s.clients.delete, id)
 	if err != nil {
 		return s.d.classify("delete client", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("sqlstore: client: %w", storage.ErrNotFound)
+		return errClientNotFound()
 	}
 	return nil
 }
 
 // ListClients returns clients ordered by ID (bytewise), after p.Token, at
-// most p.Size (default 100, clamped to 1..500). Next is empty on the last
-// page. One query.
+// most p.Size (storage.DefaultPageSize when unset, clamped to
+// 1..storage.MaxPageSize). Next is empty on the last page. One query; none
+// when a filter holds a value no row can hold (the page is empty).
 func (s *Store) ListClients(ctx context.Context, f client.Filter, p storage.Page) ([]*client.Client, storage.PageResult, error) {
 	after, err := decodePageToken(p.Token)
 	if err != nil {
 		return nil, storage.PageResult{}, err
+	}
+	if !storable(f.Name) || !storable(f.Owner) {
+		return nil, storage.PageResult{}, nil
 	}
 	size := clampPageSize(p.Size)
 	variant, args := 0, make([]any, 0, 4)
@@ -185,9 +215,9 @@ func (s *Store) queryClients(ctx context.Context, q string, args []any) ([]*clie
 func clampPageSize(n int) int {
 	switch {
 	case n <= 0:
-		return DefaultPageSize
-	case n > MaxPageSize:
-		return MaxPageSize
+		return storage.DefaultPageSize
+	case n > storage.MaxPageSize:
+		return storage.MaxPageSize
 	}
 	return n
 }
@@ -200,7 +230,8 @@ func decodePageToken(tok string) (string, error) {
 		return "", storage.ErrBadPageToken
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 || len(b) > MaxClientIDLen {
+	// The store never issues a token for an id it cannot hold.
+	if err != nil || len(b) == 0 || len(b) > MaxClientIDLen || !storableBytes(b) {
 		return "", storage.ErrBadPageToken
 	}
 	return string(b), nil

@@ -87,3 +87,28 @@ func TestOpenMemoryIsPrivate(t *testing.T) {
 		t.Errorf("dialect %q", a.Dialect())
 	}
 }
+
+// TestMySQLConfigForcesWhatTheStoreReliesOn: whatever the DSN says, one
+// round trip per query (interpolateParams), utf8mb4 with byte-exact
+// collation, UTC times and rows-matched counts.
+func TestMySQLConfigForcesWhatTheStoreReliesOn(t *testing.T) {
+	for _, dsn := range []string{
+		"root@tcp(127.0.0.1:3306)/db",
+		"root@tcp(127.0.0.1:3306)/db?interpolateParams=false&charset=gbk&collation=gbk_bin&clientFoundRows=false&max_conns=4",
+	} {
+		cfg, pool, err := mysqlConfig(dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", dsn, err)
+		}
+		if !cfg.InterpolateParams || !cfg.ParseTime || !cfg.ClientFoundRows || cfg.Loc != time.UTC || cfg.Collation != "utf8mb4_bin" {
+			t.Errorf("%s: interpolate=%v parseTime=%v foundRows=%v loc=%v collation=%q", dsn,
+				cfg.InterpolateParams, cfg.ParseTime, cfg.ClientFoundRows, cfg.Loc, cfg.Collation)
+		}
+		if formatted := cfg.FormatDSN(); strings.Contains(formatted, "charset=") || strings.Contains(formatted, "max_conns") {
+			t.Errorf("%s: the driver would receive %q", dsn, formatted)
+		}
+		if strings.Contains(dsn, "max_conns=4") && pool.maxConns != 4 {
+			t.Errorf("%s: pool %+v", dsn, pool)
+		}
+	}
+}

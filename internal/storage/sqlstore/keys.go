@@ -14,7 +14,8 @@ import (
 // in jwk_sets. That one statement does two jobs:
 //   - it serialises writers of the same set: the upsert takes the row lock
 //     on PostgreSQL and MySQL (and SQLite has a single writer), so
-//     AddKeyIfSetEmpty's count-then-insert cannot interleave with another;
+//     AddKeyIfSetEmpty's count-then-insert cannot interleave with another,
+//     nor ReplaceSet's delete-then-insert;
 //   - it makes KeysVersion cheap: the sum of generations only grows, by one
 //     per committed mutation. Set rows are never deleted, so the sum never
 //     returns to an earlier value.
@@ -44,6 +45,14 @@ func buildKeySQL(d dialect) keySQL {
 	}
 }
 
+// checkKey screens the text columns of a key write.
+func checkKey(op string, r *jwk.Record) error {
+	return checkText(op, text("set_id", r.Set), text("kid", r.KID), textBytes("public_jwk", r.Public))
+}
+
+// errKeyNotFound is what every lookup of an absent key or set returns.
+func errKeyNotFound() error { return fmt.Errorf("sqlstore: key: %w", storage.ErrNotFound) }
+
 func (s *Store) keyArgs(r *jwk.Record) []any {
 	var priv any
 	if r.SealedPrivate != nil {
@@ -54,6 +63,9 @@ func (s *Store) keyArgs(r *jwk.Record) []any {
 
 // AddKey inserts rec; storage.ErrConflict if (Set, KID) exists.
 func (s *Store) AddKey(ctx context.Context, rec *jwk.Record) error {
+	if err := checkKey("add key", rec); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(q counted) error {
 		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
 			return s.d.classify("add key", err)
@@ -67,6 +79,9 @@ func (s *Store) AddKey(ctx context.Context, rec *jwk.Record) error {
 // across processes, and reports whether it did. When it does not insert it
 // rolls back, so KeysVersion does not move.
 func (s *Store) AddKeyIfSetEmpty(ctx context.Context, rec *jwk.Record) (bool, error) {
+	if err := checkKey("add first key", rec); err != nil {
+		return false, err
+	}
 	added := false
 	err := s.inTx(ctx, func(q counted) error {
 		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
@@ -93,6 +108,9 @@ func (s *Store) AddKeyIfSetEmpty(ctx context.Context, rec *jwk.Record) (bool, er
 
 // ReplaceKey inserts or overwrites (Set, KID).
 func (s *Store) ReplaceKey(ctx context.Context, rec *jwk.Record) error {
+	if err := checkKey("replace key", rec); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(q counted) error {
 		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
 			return s.d.classify("replace key", err)
@@ -102,11 +120,57 @@ func (s *Store) ReplaceKey(ctx context.Context, rec *jwk.Record) error {
 	})
 }
 
+// ReplaceSet makes recs the whole content of set in one transaction: the
+// set's generation is bumped first, which serialises it with every other
+// writer of the set, then its keys are deleted and recs inserted. Readers
+// and concurrent ReplaceSet calls see the old set or one caller's new set,
+// never a mix. Empty recs leave the set empty. A kid given twice is
+// storage.ErrConflict and changes nothing.
+func (s *Store) ReplaceSet(ctx context.Context, set string, recs []*jwk.Record) error {
+	if err := checkReplaceSet(set, recs); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, set); err != nil {
+			return s.d.classify("replace set", err)
+		}
+		if _, err := q.exec(ctx, s.keys.deleteSet, set); err != nil {
+			return s.d.classify("replace set", err)
+		}
+		for _, rec := range recs {
+			if _, err := q.exec(ctx, s.keys.insert, s.keyArgs(rec)...); err != nil {
+				return s.d.classify("replace set", err)
+			}
+		}
+		return nil
+	})
+}
+
+// checkReplaceSet refuses, before any statement, recs that are not all of
+// set or that cannot be stored.
+func checkReplaceSet(set string, recs []*jwk.Record) error {
+	if err := checkText("replace set", text("set_id", set)); err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rec.Set != set {
+			return errors.New("sqlstore: replace set: a record belongs to another set")
+		}
+		if err := checkKey("replace set", rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // GetKey returns one key or storage.ErrNotFound.
 func (s *Store) GetKey(ctx context.Context, set, kid string) (*jwk.Record, error) {
+	if !storable(set) || !storable(kid) {
+		return nil, errKeyNotFound()
+	}
 	r, err := scanKey(s.q().queryRow(ctx, s.keys.get, set, kid))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlstore: key: %w", storage.ErrNotFound)
+		return nil, errKeyNotFound()
 	}
 	return r, err
 }
@@ -114,6 +178,9 @@ func (s *Store) GetKey(ctx context.Context, set, kid string) (*jwk.Record, error
 // ListKeys returns the keys of a set, newest first; storage.ErrNotFound
 // when the set has none.
 func (s *Store) ListKeys(ctx context.Context, set string) ([]*jwk.Record, error) {
+	if !storable(set) {
+		return nil, fmt.Errorf("sqlstore: key set: %w", storage.ErrNotFound)
+	}
 	rows, err := s.q().query(ctx, s.keys.list, set)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list keys: %w", err)
@@ -138,11 +205,17 @@ func (s *Store) ListKeys(ctx context.Context, set string) ([]*jwk.Record, error)
 
 // DeleteKey removes one key; storage.ErrNotFound if absent.
 func (s *Store) DeleteKey(ctx context.Context, set, kid string) error {
+	if !storable(set) || !storable(kid) {
+		return errKeyNotFound()
+	}
 	return s.deleteKeys(ctx, set, s.keys.delete, set, kid)
 }
 
 // DeleteSet removes every key of a set; storage.ErrNotFound if it had none.
 func (s *Store) DeleteSet(ctx context.Context, set string) error {
+	if !storable(set) {
+		return errKeyNotFound()
+	}
 	return s.deleteKeys(ctx, set, s.keys.deleteSet, set)
 }
 
@@ -156,7 +229,7 @@ func (s *Store) deleteKeys(ctx context.Context, set, stmt string, args ...any) e
 			return s.d.classify("delete key", err)
 		}
 		if n == 0 {
-			return fmt.Errorf("sqlstore: key: %w", storage.ErrNotFound)
+			return errKeyNotFound()
 		}
 		return nil
 	})

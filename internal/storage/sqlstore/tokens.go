@@ -19,7 +19,7 @@ const accessCols = "digest, client_id, subject, scopes, audience, grant_type, st
 	"issued_at, expires_at, revoked_at, ext, request_id"
 
 type tokenSQL struct {
-	get, revoke, revokeClient string
+	get, revoke, revokeClient, stored string
 }
 
 func buildTokenSQL(d dialect) tokenSQL {
@@ -29,25 +29,57 @@ func buildTokenSQL(d dialect) tokenSQL {
 		// an error and does not rewrite history.
 		revoke:       d.rebind("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE digest = ? AND client_id = ?"),
 		revokeClient: d.rebind("UPDATE access_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL"),
+		// The columns that tell one minted token from another record that
+		// happens to reuse its digest.
+		stored: d.rebind("SELECT COUNT(*) FROM access_tokens WHERE digest = ? AND client_id = ? AND request_id = ? AND issued_at = ?"),
 	}
 }
 
 // CreateAccess records a newly minted token: one write, which concurrent
 // calls share (see batcher). A digest that exists is storage.ErrConflict;
-// an unknown client is storage.ErrNotFound.
+// an unknown client is storage.ErrNotFound; a text column that cannot be
+// stored is storage.ErrInvalidValue.
 func (s *Store) CreateAccess(ctx context.Context, a *token.AccessRecord) error {
-	scopes, err := jsonText(a.Scopes)
+	err := checkText("create access token", text("client_id", a.ClientID), text("subject", a.Subject),
+		text("grant_type", a.GrantType), text("strategy", a.Strategy), text("request_id", a.RequestID),
+		textBytes("ext", a.Ext))
 	if err != nil {
 		return err
+	}
+	row, err := s.accessRow(a)
+	if err != nil {
+		return err
+	}
+	return s.d.classify("create access token", s.accessInserts.insert(ctx, row))
+}
+
+// accessRow is a's row for the batcher, in accessCols order.
+func (s *Store) accessRow(a *token.AccessRecord) (*pendingRow, error) {
+	scopes, err := jsonText(a.Scopes)
+	if err != nil {
+		return nil, err
 	}
 	aud, err := jsonText(a.Audience)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = s.accessInserts.insert(ctx, []any{a.Digest, a.ClientID, a.Subject, scopes, aud,
+	args := []any{a.Digest, a.ClientID, a.Subject, scopes, aud,
 		a.GrantType, a.Strategy, s.d.timeArg(a.IssuedAt), s.d.timeArg(a.ExpiresAt),
-		s.d.nullTimeArg(a.RevokedAt), rawOrNil(a.Ext), a.RequestID})
-	return s.d.classify("create access token", err)
+		s.d.nullTimeArg(a.RevokedAt), rawOrNil(a.Ext), a.RequestID}
+	return &pendingRow{args: args, stored: s.accessStored(a)}, nil
+}
+
+// accessStored tells the batcher whether a's own row is in the table, when
+// a retried insert of it meets a unique violation.
+func (s *Store) accessStored(a *token.AccessRecord) func(context.Context, counted) (bool, error) {
+	return func(ctx context.Context, q counted) (bool, error) {
+		var n int64
+		err := q.queryRow(ctx, s.tokens.stored, a.Digest, a.ClientID, a.RequestID, s.d.timeArg(a.IssuedAt)).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("sqlstore: read back access token: %w", err)
+		}
+		return n == 1, nil
+	}
 }
 
 // GetAccess returns the record for a digest, expired or revoked included,
@@ -86,6 +118,9 @@ func (s *Store) GetAccess(ctx context.Context, digest []byte) (*token.AccessReco
 // storage.ErrNotFound when that client has no such token. Revoking an
 // already revoked token succeeds and keeps the first time.
 func (s *Store) RevokeAccess(ctx context.Context, digest []byte, clientID string, at time.Time) error {
+	if !storable(clientID) {
+		return fmt.Errorf("sqlstore: access token: %w", storage.ErrNotFound)
+	}
 	n, err := s.q().execN(ctx, s.tokens.revoke, s.d.timeArg(at), digest, clientID)
 	if err != nil {
 		return s.d.classify("revoke access token", err)
@@ -96,8 +131,12 @@ func (s *Store) RevokeAccess(ctx context.Context, digest []byte, clientID string
 	return nil
 }
 
-// RevokeByClient marks every live token of the client revoked at at.
+// RevokeByClient marks every live token of the client revoked at at. A
+// client without tokens, or an id no client can have, has nothing to revoke.
 func (s *Store) RevokeByClient(ctx context.Context, clientID string, at time.Time) error {
+	if !storable(clientID) {
+		return nil
+	}
 	_, err := s.q().exec(ctx, s.tokens.revokeClient, s.d.timeArg(at), clientID)
 	return s.d.classify("revoke client tokens", err)
 }

@@ -3,10 +3,12 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/storage"
 )
 
@@ -137,6 +139,40 @@ func testConcurrentCreateAccess(t *testing.T, open Opener) {
 		_, gerr := s.GetAccess(c, digest(fmt.Sprint("batched-", i)))
 		if stored := gerr == nil; stored == want {
 			t.Errorf("token %d: stored = %v, want %v (%v)", i, stored, !want, gerr)
+		}
+	}
+}
+
+// testConcurrentReplaceSet: many PUTs of a whole set at once. Each must
+// succeed, and the set must end holding exactly one caller's keys, never a
+// mix. The first round starts from a set that does not exist yet, the
+// others from one that does.
+func testConcurrentReplaceSet(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	const set, perCaller = "replaced", 3
+	for round := range 3 {
+		errs := race(contenders, func(i int) error {
+			recs := make([]*jwk.Record, perCaller)
+			for j := range recs {
+				recs[j] = newKey(set, fmt.Sprintf("r%d-c%d-k%d", round, i, j), time.Duration(j)*time.Second)
+			}
+			return s.ReplaceSet(c, set, recs)
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d caller %d: %v", round, i, err)
+			}
+		}
+		kids := kidsOf(t, s, set)
+		if len(kids) != perCaller {
+			t.Fatalf("round %d: set holds %q, want %d keys of one caller", round, kids, perCaller)
+		}
+		owner, _, _ := strings.Cut(kids[0], "-k")
+		for j, kid := range kids {
+			if want := fmt.Sprintf("%s-k%d", owner, j); kid != want {
+				t.Errorf("round %d: set holds %q, a mix of callers", round, kids)
+				break
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -134,6 +135,10 @@ func testKeysVersion(t *testing.T, open Opener) {
 	step("failed add", false, func() error { return s.AddKey(c, newKey("a", "1", 0)) })
 	step("no-op add first key", false, func() error { return errOnly(s.AddKeyIfSetEmpty(c, newKey("c", "2", 0))) })
 	step("failed delete", false, func() error { return s.DeleteKey(c, "a", "missing") })
+	step("replace set", true, func() error { return s.ReplaceSet(c, "a", []*jwk.Record{newKey("a", "2", 0)}) })
+	step("failed replace set", false, func() error {
+		return s.ReplaceSet(c, "a", []*jwk.Record{newKey("a", "3", 0), newKey("a", "3", 0)})
+	})
 	step("reads", false, func() error { _, err := s.ListKeys(c, "a"); return err })
 }
 
@@ -144,4 +149,72 @@ func version(t *testing.T, s *sqlstore.Store) string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+func kidsOf(t *testing.T, s *sqlstore.Store, set string) []string {
+	t.Helper()
+	recs, err := s.ListKeys(ctx(t), set)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		t.Fatal(err)
+	}
+	kids := make([]string, 0, len(recs))
+	for _, r := range recs {
+		kids = append(kids, r.KID)
+	}
+	return kids
+}
+
+func testKeysReplaceSet(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	for _, k := range []*jwk.Record{newKey("s", "a", time.Hour), newKey("s", "b", 0), newKey("other", "a", 0)} {
+		if err := s.AddKey(c, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// "b" is kept under the same kid with new content; "a" goes.
+	kept, added := newKey("s", "b", 2*time.Hour), newKey("s", "c", time.Minute)
+	kept.SealedPrivate = nil
+	if err := s.ReplaceSet(c, "s", []*jwk.Record{kept, added}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListKeys(c, "s")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("after replace: %d keys, %v; want c and b", len(list), err)
+	}
+	sameKey(t, list[0], added)
+	sameKey(t, list[1], kept)
+	if got := kidsOf(t, s, "other"); len(got) != 1 {
+		t.Errorf("ReplaceSet touched another set: %q", got)
+	}
+
+	// A refused replacement changes nothing, even after some inserts.
+	for name, recs := range map[string][]*jwk.Record{
+		"duplicate kid": {newKey("s", "x", 0), newKey("s", "x", 0)},
+		"foreign set":   {newKey("s", "y", 0), newKey("other", "z", 0)},
+	} {
+		if err := s.ReplaceSet(c, "s", recs); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if name == "duplicate kid" && !errors.Is(err, storage.ErrConflict) {
+			t.Errorf("%s: err = %v, want ErrConflict", name, err)
+		}
+		if got := kidsOf(t, s, "s"); !slices.Equal(got, []string{"c", "b"}) {
+			t.Errorf("%s: set holds %q after a refused replacement", name, got)
+		}
+	}
+
+	if err := s.ReplaceSet(c, "fresh", []*jwk.Record{newKey("fresh", "1", 0)}); err != nil {
+		t.Errorf("replacing a set that never existed: %v", err)
+	}
+	if err := s.ReplaceSet(c, "s", nil); err != nil {
+		t.Fatalf("replacing with nothing: %v", err)
+	}
+	notFound(t, "set replaced with nothing", errOnly(s.ListKeys(c, "s")))
+
+	s.ResetStats()
+	if err := s.ReplaceSet(c, "s", []*jwk.Record{newKey("s", "1", 0), newKey("s", "2", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Transactions != 1 || st.Queries != 4 {
+		t.Errorf("ReplaceSet of 2 keys: %+v, want 1 transaction of 4 statements", st)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func listAll(t *testing.T, s *sqlstore.Store, f client.Filter, size int) []strin
 		if err != nil {
 			t.Fatalf("list %+v: %v", p, err)
 		}
-		if limit := cmp.Or(max(size, 0), sqlstore.DefaultPageSize); len(page) > limit {
+		if limit := cmp.Or(max(size, 0), storage.DefaultPageSize); len(page) > limit {
 			t.Fatalf("page of %d, asked for %d", len(page), size)
 		}
 		for _, c := range page {
@@ -147,5 +148,46 @@ func testClientPaginationBadToken(t *testing.T, open Opener) {
 	page, _, err := s.ListClients(c, client.Filter{}, storage.Page{Token: base64.RawURLEncoding.EncodeToString([]byte("m"))})
 	if err != nil || len(page) != 1 || page[0].ID != "only" {
 		t.Errorf("token after %q: %v, %v", "m", page, err)
+	}
+}
+
+// testClientPageSizes pins the page sizes the admin API promises in its
+// Link headers: storage.DefaultPageSize when none is asked, exactly the
+// size asked up to storage.MaxPageSize, and no more than that beyond it.
+func testClientPageSizes(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	total := storage.MaxPageSize + 5
+	errs := race(contenders, func(w int) error {
+		for i := w; i < total; i += contenders {
+			if err := s.CreateClient(c, newClient(fmt.Sprintf("c%05d", i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ ask, want int }{
+		{0, storage.DefaultPageSize},
+		{-1, storage.DefaultPageSize},
+		{800, 800},
+		{storage.MaxPageSize, storage.MaxPageSize},
+		{storage.MaxPageSize + 1, storage.MaxPageSize},
+		{1 << 20, storage.MaxPageSize},
+	} {
+		page, next, err := s.ListClients(c, client.Filter{}, storage.Page{Size: tc.ask})
+		if err != nil || len(page) != tc.want || next.Next == "" {
+			t.Errorf("page_size %d: %d clients, next %q, err %v; want %d and a next page", tc.ask, len(page), next.Next, err, tc.want)
+		}
+	}
+	// The last page of a walk at the largest size holds the remainder.
+	first, next, err := s.ListClients(c, client.Filter{}, storage.Page{Size: storage.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, last, err := s.ListClients(c, client.Filter{}, storage.Page{Size: storage.MaxPageSize, Token: next.Next})
+	if err != nil || len(first)+len(rest) != total || last.Next != "" {
+		t.Errorf("second page: %d clients, next %q, err %v; want %d and no next page", len(rest), last.Next, err, total-len(first))
 	}
 }

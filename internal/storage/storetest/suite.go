@@ -21,16 +21,20 @@ func Run(t *testing.T, open Opener) {
 		{"ClientPagination", testClientPagination},
 		{"ClientPaginationFilters", testClientPaginationFilters},
 		{"ClientPaginationBadToken", testClientPaginationBadToken},
+		{"ClientPageSizes", testClientPageSizes},
 		{"TimeRoundTrip", testTimeRoundTrip},
 		{"KeysCRUD", testKeysCRUD},
 		{"KeysAddIfSetEmpty", testKeysAddIfSetEmpty},
 		{"KeysVersion", testKeysVersion},
+		{"KeysReplaceSet", testKeysReplaceSet},
 		{"AccessRoundTrip", testAccessRoundTrip},
 		{"AccessRevoke", testAccessRevoke},
 		{"AccessRevokeByClient", testAccessRevokeByClient},
 		{"DeleteClientCascades", testDeleteClientCascades},
 		{"QueryBudgets", testQueryBudgets},
 		{"MigrateUpDownUp", testMigrateUpDownUp},
+		{"UnstorableLookups", testUnstorableLookups},
+		{"UnstorableWrites", testUnstorableWrites},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -52,6 +56,7 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"CreateClientOneWinner", testConcurrentCreateClient},
 		{"Writers", testConcurrentWriters},
 		{"CreateAccessSharedStatements", testConcurrentCreateAccess},
+		{"ReplaceSetOneWinner", testConcurrentReplaceSet},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -87,12 +87,5 @@ func (h handlers) health(mux *routeTable) {
 // notFound answers unknown paths, and known paths with another method, in
 // the OAuth error shape rather than the mux's plain text.
 func notFound(w http.ResponseWriter, r *http.Request) error {
-	return httpx.NotFound("No endpoint is served at %s %s.", r.Method, truncatePath(r.URL.Path))
-}
-
-func truncatePath(p string) string {
-	if len(p) > 100 {
-		return p[:100] + "…"
-	}
-	return p
+	return httpx.NotFound("No endpoint is served at %s %s.", r.Method, httpx.Clip(r.URL.Path, 100))
 }

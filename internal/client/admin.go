@@ -101,7 +101,7 @@ func (a *Admin) handleLifespans(w http.ResponseWriter, r *http.Request) error {
 // secret if one was set. A taken id is a 409.
 func (a *Admin) Create(ctx context.Context, c *Client) (*Client, error) {
 	if c.ID == "" {
-		id, err := newUUID(a.Rand)
+		id, err := secret.NewUUID(a.Rand)
 		if err != nil {
 			return nil, err
 		}
@@ -233,15 +233,4 @@ func writeClient(w http.ResponseWriter, status int, c *Client) {
 	// The body may hold a fresh secret; no cache may keep it.
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, status, c)
-}
-
-// newUUID returns a random (version 4) UUID, the id format Hydra generates.
-func newUUID(rand io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(rand, b[:]); err != nil {
-		return "", fmt.Errorf("generating client id: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }

@@ -46,7 +46,7 @@ func parseListQuery(r *http.Request) (listQuery, error) {
 		case "owner":
 			q.Filter.Owner = v[0]
 		default:
-			return listQuery{}, httpx.BadRequest("The query parameter %q is not supported; use page_size, page_token, client_name or owner.", clip(k))
+			return listQuery{}, httpx.BadRequest("The query parameter %q is not supported; use page_size, page_token, client_name or owner.", httpx.Clip(k, 64))
 		}
 	}
 	return q, nil

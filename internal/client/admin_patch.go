@@ -98,7 +98,7 @@ func parsePatch(doc []byte) (jsonpatch.Patch, error) {
 		switch op.Op {
 		case "add", "remove", "replace", "move", "copy", "test":
 		default:
-			return nil, httpx.BadRequest("The JSON Patch operation %d has op %q; RFC 6902 allows add, remove, replace, move, copy and test.", i, clip(op.Op))
+			return nil, httpx.BadRequest("The JSON Patch operation %d has op %q; RFC 6902 allows add, remove, replace, move, copy and test.", i, httpx.Clip(op.Op, 64))
 		}
 		if op.Path == nil || (op.From == nil && (op.Op == "move" || op.Op == "copy")) {
 			return nil, httpx.BadRequest("The JSON Patch operation %d lacks its path or from member.", i)
@@ -126,7 +126,7 @@ func applyPatch(old *Client, patch jsonpatch.Patch) (*Client, error) {
 	opts.AccumulatedCopySizeLimit = httpx.MaxJSONBody
 	after, err := patch.ApplyWithOptions(before, opts)
 	if err != nil {
-		return nil, httpx.BadRequest("The JSON Patch could not be applied: %s.", clipLong(err.Error()))
+		return nil, httpx.BadRequest("The JSON Patch could not be applied: %s.", httpx.Clip(err.Error(), 200))
 	}
 	if len(after) > httpx.MaxJSONBody {
 		return nil, httpx.NewError(http.StatusRequestEntityTooLarge, "invalid_request",
@@ -144,12 +144,4 @@ func applyPatch(old *Client, patch jsonpatch.Patch) (*Client, error) {
 		return nil, invalidMetadata("The field client_id cannot be changed.")
 	}
 	return &next, nil
-}
-
-// clipLong bounds a library's error text before it reaches a response.
-func clipLong(s string) string {
-	if len(s) <= 200 {
-		return s
-	}
-	return s[:200] + "…"
 }

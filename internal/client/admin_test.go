@@ -482,7 +482,7 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 			rec := env.do(t, tc.method, tc.path, tc.body, ctype)
 			wantStatus(t, rec, tc.status)
 			if !strings.Contains(rec.Body.String(), tc.fragment) {
-				t.Errorf("body %s does not mention %q", clipLong(rec.Body.String()), tc.fragment)
+				t.Errorf("body %s does not mention %q", httpx.Clip(rec.Body.String(), 200), tc.fragment)
 			}
 			if env.store.snapshot(t) != before {
 				t.Error("the store changed")

@@ -58,7 +58,7 @@ func validateGrants(c *Client) *httpx.Error {
 	for _, rt := range c.ResponseTypes {
 		parts, ok := parseResponseType(rt)
 		if !ok {
-			return invalidMetadata("The field response_types holds %q; each entry must be code, token, id_token or a space-separated combination of them.", clip(rt))
+			return invalidMetadata("The field response_types holds %q; each entry must be code, token, id_token or a space-separated combination of them.", httpx.Clip(rt, 64))
 		}
 		hasCode = hasCode || parts["code"]
 		hasToken = hasToken || parts["token"]
@@ -142,12 +142,4 @@ func validateJWKS(raw json.RawMessage) *httpx.Error {
 		}
 	}
 	return nil
-}
-
-// clip shortens a caller's value before it is echoed in an error.
-func clip(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	return s[:64] + "…"
 }

@@ -26,7 +26,7 @@ func validateRedirects(c *Client) *httpx.Error {
 		}
 		for _, raw := range l.uris {
 			if problem := redirectProblem(raw); problem != "" {
-				return invalidRedirect("The field %s holds %q, which %s.", l.name, clip(raw), problem)
+				return invalidRedirect("The field %s holds %q, which %s.", l.name, httpx.Clip(raw, 64), problem)
 			}
 		}
 	}
@@ -78,7 +78,7 @@ func validateURIs(c *Client) *httpx.Error {
 	}
 	for _, raw := range c.RequestURIs {
 		if problem := webURLProblem(raw); problem != "" {
-			return invalidMetadata("The field request_uris holds %q, which %s.", clip(raw), problem)
+			return invalidMetadata("The field request_uris holds %q, which %s.", httpx.Clip(raw, 64), problem)
 		}
 	}
 	return nil
@@ -104,12 +104,12 @@ func validateOrigins(c *Client) *httpx.Error {
 	}
 	for _, raw := range c.AllowedCORSOrigins {
 		if len(raw) > maxStringLen || !printable(raw) || strings.Count(raw, "*") > 1 {
-			return invalidMetadata("The field allowed_cors_origins holds %q, which is not an origin.", clip(raw))
+			return invalidMetadata("The field allowed_cors_origins holds %q, which is not an origin.", httpx.Clip(raw, 64))
 		}
 		u, err := url.Parse(strings.Replace(raw, "*", "wildcard", 1))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(raw, "?#") {
-			return invalidMetadata("The field allowed_cors_origins holds %q, which is not an origin such as https://app.example.com.", clip(raw))
+			return invalidMetadata("The field allowed_cors_origins holds %q, which is not an origin such as https://app.example.com.", httpx.Clip(raw, 64))
 		}
 	}
 	return nil

@@ -131,13 +131,13 @@ func ParseStrictValues(s string) (url.Values, error) {
 	}
 	for k, vs := range vals {
 		if len(vs) > 1 {
-			return nil, BadRequest("The parameter %q is included more than once.", truncate(k, 64))
+			return nil, BadRequest("The parameter %q is included more than once.", Clip(k, 64))
 		}
 		if !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
 			return nil, BadRequest("A parameter is not valid UTF-8.")
 		}
 		if len(vs[0]) > MaxParamLen {
-			return nil, BadRequest("The parameter %q is longer than %d bytes.", truncate(k, 64), MaxParamLen)
+			return nil, BadRequest("The parameter %q is longer than %d bytes.", Clip(k, 64), MaxParamLen)
 		}
 	}
 	return vals, nil
@@ -173,11 +173,4 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 func tooLarge(limit int64) *Error {
 	return NewError(http.StatusRequestEntityTooLarge, "invalid_request",
 		"The request body is larger than %d bytes.", limit)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -36,3 +36,23 @@ func TestErrorCauseAndText(t *testing.T) {
 		t.Errorf("WithHeader replaced instead of adding: %v", got)
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijk", 5, "abcde…"},
+		// A cut inside a multi-byte character moves back to its start, so
+		// the result stays valid UTF-8.
+		{"ab€cd", 3, "ab…"},
+		{"ab€cd", 5, "ab€…"},
+	} {
+		if got := httpx.Clip(tc.in, tc.n); got != tc.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

@@ -7,12 +7,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"fmt"
-	"io"
 	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/secret"
 )
 
 // canGenerate reports whether the admin API generates keys for alg (the
@@ -109,7 +109,7 @@ func (m *Manager) Generate(ctx context.Context, set, alg, use, kid string) (jose
 // newKey generates a private key for alg.
 func (m *Manager) newKey(alg, use, kid string) (jose.JSONWebKey, error) {
 	if !canGenerate(alg) {
-		return jose.JSONWebKey{}, httpx.BadRequest("The alg %q cannot be generated; use one of RS256, RS512, ES256, ES512, EdDSA.", truncate(alg))
+		return jose.JSONWebKey{}, httpx.BadRequest("The alg %q cannot be generated; use one of RS256, RS512, ES256, ES512, EdDSA.", httpx.Clip(alg, 32))
 	}
 	if use != "sig" && use != "enc" {
 		return jose.JSONWebKey{}, httpx.BadRequest("The use must be \"sig\" or \"enc\".")
@@ -119,7 +119,7 @@ func (m *Manager) newKey(alg, use, kid string) (jose.JSONWebKey, error) {
 	}
 	if kid == "" {
 		var err error
-		if kid, err = newUUID(m.rand); err != nil {
+		if kid, err = secret.NewUUID(m.rand); err != nil {
 			return jose.JSONWebKey{}, err
 		}
 	}
@@ -141,17 +141,6 @@ func (m *Manager) newKey(alg, use, kid string) (jose.JSONWebKey, error) {
 	return jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: alg, Use: use}, nil
 }
 
-// newUUID returns a random RFC 9562 version 4 UUID, Hydra's kid format.
-func newUUID(r io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", err
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
-}
-
 // validName accepts set names and kids of 1..255 bytes of UTF-8 without
 // control characters (NUL would make the sealing aad ambiguous; control
 // characters have no business in a path or a log line).
@@ -165,11 +154,4 @@ func validName(what, s string) error {
 		}
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }

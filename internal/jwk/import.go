@@ -68,11 +68,11 @@ func ValidateImport(k jose.JSONWebKey) error {
 		return err
 	}
 	if k.Use != "sig" && k.Use != "enc" {
-		return httpx.BadRequest("Key %q: use must be \"sig\" or \"enc\".", truncate(k.KeyID))
+		return httpx.BadRequest("Key %q: use must be \"sig\" or \"enc\".", httpx.Clip(k.KeyID, 32))
 	}
 	wantKty, wantCrv, ok := keyFor(k.Algorithm)
 	if !ok {
-		return httpx.BadRequest("Key %q: alg %q is missing or not supported.", truncate(k.KeyID), truncate(k.Algorithm))
+		return httpx.BadRequest("Key %q: alg %q is missing or not supported.", httpx.Clip(k.KeyID, 32), httpx.Clip(k.Algorithm, 32))
 	}
 	kty, crv, err := describe(k)
 	if err != nil {
@@ -80,10 +80,10 @@ func ValidateImport(k jose.JSONWebKey) error {
 	}
 	if kty != wantKty || (wantCrv != "" && crv != wantCrv) {
 		return httpx.BadRequest("Key %q: alg %s needs a %s key%s, not %s %s.",
-			truncate(k.KeyID), k.Algorithm, wantKty, curveNote(wantCrv), kty, crv)
+			httpx.Clip(k.KeyID, 32), k.Algorithm, wantKty, curveNote(wantCrv), kty, crv)
 	}
 	if !k.Valid() {
-		return httpx.BadRequest("Key %q is missing key parameters.", truncate(k.KeyID))
+		return httpx.BadRequest("Key %q is missing key parameters.", httpx.Clip(k.KeyID, 32))
 	}
 	return checkPrivateMatches(k)
 }
@@ -109,15 +109,15 @@ func describe(k jose.JSONWebKey) (kty, crv string, err error) {
 	case ed25519.PublicKey, ed25519.PrivateKey:
 		return "OKP", "Ed25519", nil
 	case []byte:
-		return "", "", httpx.BadRequest("Key %q: symmetric (\"oct\") keys cannot be stored in a key set.", truncate(k.KeyID))
+		return "", "", httpx.BadRequest("Key %q: symmetric (\"oct\") keys cannot be stored in a key set.", httpx.Clip(k.KeyID, 32))
 	default:
-		return "", "", httpx.BadRequest("Key %q: this key type is not supported.", truncate(k.KeyID))
+		return "", "", httpx.BadRequest("Key %q: this key type is not supported.", httpx.Clip(k.KeyID, 32))
 	}
 }
 
 func rsaSize(kid string, pub *rsa.PublicKey) error {
 	if n := pub.N.BitLen(); n < minRSABits || n > maxRSABits {
-		return httpx.BadRequest("Key %q: RSA keys must have %d to %d bits, this one has %d.", truncate(kid), minRSABits, maxRSABits, n)
+		return httpx.BadRequest("Key %q: RSA keys must have %d to %d bits, this one has %d.", httpx.Clip(kid, 32), minRSABits, maxRSABits, n)
 	}
 	return nil
 }
@@ -130,7 +130,7 @@ func checkPrivateMatches(k jose.JSONWebKey) error {
 	if !ok {
 		return nil
 	}
-	mismatch := httpx.BadRequest("Key %q: the private key does not match its public key.", truncate(k.KeyID))
+	mismatch := httpx.BadRequest("Key %q: the private key does not match its public key.", httpx.Clip(k.KeyID, 32))
 	dh, err := priv.ECDH()
 	if err != nil {
 		return mismatch
@@ -163,7 +163,7 @@ func (m *Manager) Import(ctx context.Context, set string, keys []jose.JSONWebKey
 			return err
 		}
 		if seen[k.KeyID] {
-			return httpx.BadRequest("The kid %q appears more than once.", truncate(k.KeyID))
+			return httpx.BadRequest("The kid %q appears more than once.", httpx.Clip(k.KeyID, 32))
 		}
 		seen[k.KeyID] = true
 		rec, err := m.newRecord(set, k)
@@ -191,7 +191,7 @@ func (m *Manager) ImportOne(ctx context.Context, set, kid string, key jose.JSONW
 		return jose.JSONWebKey{}, err
 	}
 	if key.KeyID != kid {
-		return jose.JSONWebKey{}, httpx.BadRequest("The kid in the body (%q) must equal the kid in the URL (%q).", truncate(key.KeyID), truncate(kid))
+		return jose.JSONWebKey{}, httpx.BadRequest("The kid in the body (%q) must equal the kid in the URL (%q).", httpx.Clip(key.KeyID, 32), httpx.Clip(kid, 32))
 	}
 	if err := ValidateImport(key); err != nil {
 		return jose.JSONWebKey{}, err

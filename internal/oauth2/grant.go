@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/httpx"
 )
 
 // Grant is one grant_type of the token endpoint (RFC 6749 sections 4.1.3,
@@ -60,7 +61,7 @@ func parseTokenRequest(form url.Values) (*TokenRequest, error) {
 	req.Scopes = splitScope(form.Get("scope"))
 	for _, s := range req.Scopes {
 		if !validScopeToken(s) {
-			return nil, InvalidScope("The requested scope %q contains characters RFC 6749 section 3.3 does not allow.", truncate(s, 64))
+			return nil, InvalidScope("The requested scope %q contains characters RFC 6749 section 3.3 does not allow.", httpx.Clip(s, 64))
 		}
 	}
 	req.Audience = splitScope(form.Get("audience"))
@@ -74,12 +75,4 @@ func allowsGrant(c *client.Client, grantType string) bool {
 		return grantType == "authorization_code"
 	}
 	return slices.Contains(c.GrantTypes, grantType)
-}
-
-// truncate bounds a stranger-controlled value echoed in an error.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

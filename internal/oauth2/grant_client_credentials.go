@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/token"
 )
@@ -99,7 +100,7 @@ func grantScopes(requested, allowed []string, covers ScopeStrategy, defaultAll b
 	}
 	for _, s := range requested {
 		if !covers(allowed, s) {
-			return nil, InvalidScope("The client is not allowed to request scope %q.", truncate(s, 64))
+			return nil, InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
 		}
 	}
 	return dedupe(requested), nil
@@ -121,7 +122,7 @@ func dedupe(in []string) []string {
 func checkAudience(requested, allowed []string) error {
 	for _, a := range requested {
 		if !audienceAllowed(a, allowed) {
-			return InvalidRequest("Requested audience %q has not been allowed for this client.", truncate(a, 128))
+			return InvalidRequest("Requested audience %q has not been allowed for this client.", httpx.Clip(a, 128))
 		}
 	}
 	return nil

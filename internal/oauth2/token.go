@@ -29,7 +29,7 @@ func (e *TokenEndpoint) Handle(w http.ResponseWriter, r *http.Request) error {
 	}
 	grant, ok := e.Grants[req.GrantType]
 	if !ok {
-		return UnsupportedGrantType("The grant_type %q is not supported or not enabled.", truncate(req.GrantType, 64))
+		return UnsupportedGrantType("The grant_type %q is not supported or not enabled.", httpx.Clip(req.GrantType, 64))
 	}
 	c, err := e.Auth.Authenticate(r.Context(), r, form)
 	if err != nil {

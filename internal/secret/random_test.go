@@ -55,23 +55,16 @@ func TestRandomStringShortSource(t *testing.T) {
 	}
 }
 
-func TestEqual(t *testing.T) {
-	cases := []struct {
-		a, b string
-		want bool
-	}{
-		{"", "", true},
-		{"secret", "secret", true},
-		{"secret", "secreT", false},
-		{"secret", "secret ", false},
-		{"secret", "", false},
-		{"", "secret", false},
-		{"secret", "secre", false},
-		{"é", "e\u0301", false}, // no normalisation: bytes compare
+func TestNewUUID(t *testing.T) {
+	id, err := secret.NewUUID(bytes.NewReader(bytes.Repeat([]byte{0xff}, 16)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		if got := secret.Equal(tc.a, tc.b); got != tc.want {
-			t.Errorf("Equal(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
-		}
+	// Version nibble 4 and variant bits 10, whatever the random bytes.
+	if id != "ffffffff-ffff-4fff-bfff-ffffffffffff" {
+		t.Errorf("NewUUID = %s", id)
+	}
+	if _, err := secret.NewUUID(bytes.NewReader(nil)); err == nil {
+		t.Error("NewUUID with no randomness succeeded")
 	}
 }

@@ -33,8 +33,9 @@ type App struct {
 	admin  http.Handler
 	// publicPatterns and adminPatterns list the mounted routes.
 	publicPatterns, adminPatterns []string
-	// stopBackground ends the key poller started by New.
-	stopBackground context.CancelFunc
+	// stopBackground ends the key poller started by New and waits for it,
+	// so that it never queries a closed database.
+	stopBackground func()
 }
 
 // New builds every component in dependency order. It opens (and for SQLite
@@ -46,8 +47,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	for _, opt := range opts {
 		opt(&o)
 	}
-	live := config.NewLive(cfg)
-
 	keyring, err := secret.NewKeyring(cfg.Secrets.System, o.rand)
 	if err != nil {
 		return nil, fmt.Errorf("secrets.system: %w", err)
@@ -57,16 +56,25 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		// An ErrSchemaBehind error already names the command that fixes it.
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
+	a, err := assemble(ctx, cfg, log, o, keyring, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// assemble builds everything that stands on the keyring and the database.
+func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o options, keyring *secret.Keyring, db *sqlstore.Store) (*App, error) {
+	live := config.NewLive(cfg)
 	keys, err := jwk.NewManager(jwk.ManagerDeps{
 		Store: db, Keyring: keyring, Log: log, Now: o.now, Rand: o.rand, RSABits: o.rsaBits,
 		PollInterval: o.keyPoll,
 	})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	if err := keys.EnsureKeys(ctx, jwk.SetIDToken, jwk.SetAccessToken); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("creating the signing keys: %w", err)
 	}
 
@@ -78,7 +86,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	cache, err := oauth2.NewSecretCache(o.rand, oauth2.DefaultSecretCacheSize)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	opaque := &token.Opaque{MACKeys: keyring.MACKeys(token.OpaqueMACPurpose), Rand: o.rand}
@@ -87,7 +94,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	issuer := &token.Issuer{Store: db, Opaque: opaque, JWT: jwtAT, Now: o.now}
 	auth, err := oauth2.NewClientAuth(oauth2.ClientAuthDeps{Clients: db, Hasher: hasher, Cache: cache, Now: o.now})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 
@@ -96,13 +102,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	discovery, err := oidc.NewDiscovery(oidc.BuildMetadata(cfg.IssuerURL(), cfg.PublicURL(), features(grants)))
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	metricsHandler, err := metrics.New(reg, metrics.Deps{Version: Version, Queries: func() uint64 { return uint64(db.Stats().Queries) }})
+	metricsHandler, err := metrics.New(prometheus.NewRegistry(), metrics.Deps{
+		Version: Version, Queries: func() uint64 { return uint64(db.Stats().Queries) },
+	})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 
@@ -123,10 +128,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	public, admin := h.publicRoutes(), h.adminRoutes()
 	bg, stop := context.WithCancel(context.Background())
-	go keys.Run(bg)
+	polling := make(chan struct{})
+	go func() {
+		defer close(polling)
+		keys.Run(bg)
+	}()
 	return &App{cfg: live, log: log, db: db, keys: keys,
 		public: h.serve(public, httpx.MaxFormBody), admin: h.serve(admin, httpx.MaxJSONBody),
-		publicPatterns: public.patterns, adminPatterns: admin.patterns, stopBackground: stop}, nil
+		publicPatterns: public.patterns, adminPatterns: admin.patterns,
+		stopBackground: func() { stop(); <-polling }}, nil
 }
 
 // Close stops background work and closes the database.

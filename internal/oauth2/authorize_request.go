@@ -1,0 +1,387 @@
+package oauth2
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/httpx"
+)
+
+// The authorization request of RFC 6749 section 4.1.1, with the OpenID
+// Connect Core 1.0 section 3.1.2.1 parameters (nonce, prompt, max_age,
+// id_token_hint, login_hint, acr_values, ui_locales, display), PKCE
+// (RFC 7636 section 4.3, pkce.go) and Hydra's "audience".
+//
+// Error routing, RFC 6749 section 4.1.2.1: a missing or unknown client_id
+// and a missing, invalid or mismatching redirect_uri are never redirected
+// (the caller shows urls.error); every later error is redirected to the
+// trusted redirect URI with error, error_description and state. That is
+// why ParseAuthorizeRequest fails only for client_id and redirect_uri
+// problems and keeps the first other problem for Validate to report once
+// the redirect URI is trusted.
+//
+// Not supported yet: response types other than "code" (unsupported_response_type),
+// request objects ("request", "request_uri": OIDC Core section 6, refused
+// with request_not_supported / request_uri_not_supported rather than
+// silently ignored, because ignoring them would drop what the client
+// signed). RFC 6749 section 3.1: other unknown parameters are ignored.
+
+// Bounds on authorization request parameters. Values are already at most
+// httpx.MaxParamLen (8 KiB) when they come through httpx.ParseStrictValues;
+// these are tighter where a parameter is copied into challenges, tokens or
+// redirects.
+const (
+	maxClientIDLen     = 255 // as client registration
+	maxAuthzStringLen  = 2048
+	maxAuthzListItems  = 100
+	maxAuthzScopeLen   = 4096
+	maxResponseTypeLen = 64
+	maxAgeDigits       = 10 // about 317 years
+)
+
+// AuthorizeRequest holds the parsed parameters of GET/POST /oauth2/auth.
+type AuthorizeRequest struct {
+	ClientID string
+	// RedirectURI is as requested; "" when omitted. Validate returns the
+	// one to use.
+	RedirectURI  string
+	ResponseType string
+	ResponseMode string
+	Scope        []string // deduplicated, in request order
+	State        string
+	Nonce        string
+	// CodeChallengeMethod is as sent; Validate resolves the RFC default.
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string // none, login, consent, select_account
+	// MaxAge is the max_age in seconds; nil when absent.
+	MaxAge      *int64
+	IDTokenHint string
+	LoginHint   string
+	ACRValues   []string
+	UILocales   []string
+	Display     string // page, popup, touch, wap, or ""
+	Audience    []string
+
+	// problem is the first invalid parameter other than client_id and
+	// redirect_uri, reported by Validate as a redirectable error.
+	problem *httpx.Error
+}
+
+// AuthorizeError is an authorization endpoint error with its routing.
+type AuthorizeError struct {
+	Err *httpx.Error
+	// Redirectable is true once the redirect URI is trusted: the error goes
+	// back to the client. Otherwise it goes to the error page.
+	Redirectable bool
+	// State is the request's state, to be echoed in the redirect.
+	State string
+}
+
+func (e *AuthorizeError) Error() string { return e.Err.Error() }
+func (e *AuthorizeError) Unwrap() error { return e.Err }
+
+// AuthorizeOptions are the server settings Validate applies.
+type AuthorizeOptions struct {
+	// ScopeStrategy decides whether the client's scope covers a requested
+	// one (ScopeStrategyFor(strategies.scope)); nil means Exact.
+	ScopeStrategy ScopeStrategy
+	// PKCEEnforced and PKCEEnforcedForPublicClients are oauth2.pkce.*.
+	PKCEEnforced                 bool
+	PKCEEnforcedForPublicClients bool
+	// PKCEAllowPlain permits code_challenge_method=plain (and its default).
+	PKCEAllowPlain bool
+	// ResponseModes are the supported response_mode values; nil means
+	// only "query".
+	ResponseModes []string
+	// MinStateLength requires state of at least this many bytes; 0 makes
+	// state optional. Hydra requires 8 (fosite's minimum entropy).
+	MinStateLength int
+}
+
+// ParseAuthorizeRequest reads the authorization request parameters. Its
+// error is a non-redirectable *AuthorizeError about client_id or
+// redirect_uri.
+func ParseAuthorizeRequest(q url.Values) (*AuthorizeRequest, error) {
+	for _, k := range []string{"client_id", "redirect_uri"} {
+		if len(q[k]) > 1 {
+			return nil, pageError(InvalidRequest("The parameter %s is included more than once.", k))
+		}
+	}
+	r := &AuthorizeRequest{ClientID: q.Get("client_id"), RedirectURI: q.Get("redirect_uri")}
+	switch {
+	case r.ClientID == "":
+		return nil, pageError(InvalidRequest("The client_id parameter is required."))
+	case len(r.ClientID) > maxClientIDLen || !printableASCII(r.ClientID):
+		return nil, pageError(InvalidRequest("The client_id is not a valid client identifier."))
+	case len(r.RedirectURI) > maxRedirectURILen:
+		return nil, pageError(InvalidRequest("The redirect_uri is longer than %d bytes.", maxRedirectURILen))
+	}
+	p := &paramReader{q: q}
+	r.State = p.str("state", maxAuthzStringLen)
+	if len(q["state"]) > 1 || len(r.State) > maxAuthzStringLen {
+		r.State = "" // echo no state rather than one of several, or a huge one
+	}
+	r.ResponseType = p.str("response_type", maxResponseTypeLen)
+	r.ResponseMode = p.str("response_mode", maxResponseTypeLen)
+	r.Scope = p.scope()
+	r.Nonce = p.str("nonce", maxAuthzStringLen)
+	r.CodeChallenge = p.str("code_challenge", maxAuthzStringLen)
+	r.CodeChallengeMethod = p.str("code_challenge_method", maxResponseTypeLen)
+	r.Prompt = p.prompt()
+	r.MaxAge = p.maxAge()
+	r.IDTokenHint = p.str("id_token_hint", httpx.MaxParamLen)
+	r.LoginHint = p.str("login_hint", maxAuthzStringLen)
+	r.ACRValues = p.list("acr_values", maxAuthzStringLen)
+	r.UILocales = p.list("ui_locales", maxAuthzStringLen)
+	r.Display = p.oneOf("display", "page", "popup", "touch", "wap")
+	r.Audience = p.list("audience", httpx.MaxParamLen)
+	p.unsupported("request", "request_not_supported", "Request objects (the request parameter) are not supported.")
+	p.unsupported("request_uri", "request_uri_not_supported", "Request objects by reference (the request_uri parameter) are not supported.")
+	r.problem = p.problem
+	return r, nil
+}
+
+// Validate checks the request against the client (nil when client_id is
+// unknown) and returns the redirect URI to answer to. On error, redirectURI
+// is the trusted redirect URI when err.Redirectable, else "".
+func (r *AuthorizeRequest) Validate(c *client.Client, opts AuthorizeOptions) (redirectURI string, err *AuthorizeError) {
+	if c == nil || c.ID != r.ClientID {
+		return "", pageError(InvalidClient("The requested OAuth 2.0 client does not exist."))
+	}
+	uri, matchErr := MatchRedirectURI(r.RedirectURI, c.RedirectURIs)
+	if matchErr != nil {
+		he, ok := matchErr.(*httpx.Error)
+		if !ok {
+			he = InvalidRequest("The redirect_uri is invalid.")
+		}
+		return "", pageError(he)
+	}
+	// From here on the redirect URI is trusted.
+	if e := r.check(c, opts); e != nil {
+		return uri, &AuthorizeError{Err: e, Redirectable: true, State: r.State}
+	}
+	return uri, nil
+}
+
+// check runs the redirectable checks in the order a client developer
+// would fix them.
+func (r *AuthorizeRequest) check(c *client.Client, opts AuthorizeOptions) *httpx.Error {
+	if r.problem != nil {
+		return r.problem
+	}
+	if err := checkResponseType(r.ResponseType, c); err != nil {
+		return err
+	}
+	modes := opts.ResponseModes
+	if modes == nil {
+		modes = []string{"query"}
+	}
+	if r.ResponseMode != "" && !slices.Contains(modes, r.ResponseMode) {
+		return InvalidRequest("The response_mode %q is not supported.", httpx.Clip(r.ResponseMode, 32))
+	}
+	if len(r.State) < opts.MinStateLength {
+		return InvalidRequest("The state parameter must be at least %d characters long.", opts.MinStateLength)
+	}
+	covers := opts.ScopeStrategy
+	if covers == nil {
+		covers = Exact
+	}
+	allowed := splitScope(c.Scope)
+	for _, s := range r.Scope {
+		if !covers(allowed, s) {
+			return InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
+		}
+	}
+	method, err := ParsePKCEChallenge(r.CodeChallenge, r.CodeChallengeMethod, opts.PKCEAllowPlain)
+	if err != nil {
+		return asHTTPError(err)
+	}
+	if method == "" && PKCERequired(opts.PKCEEnforced, opts.PKCEEnforcedForPublicClients, IsPublic(c)) {
+		return InvalidRequest("This client must use PKCE: send code_challenge and code_challenge_method=S256.")
+	}
+	if err := checkAudience(r.Audience, c.Audience); err != nil {
+		return asHTTPError(err)
+	}
+	return nil
+}
+
+// checkResponseType allows only "code" for now, and only for clients
+// registered for it (client validation defaults response_types to code).
+func checkResponseType(rt string, c *client.Client) *httpx.Error {
+	switch {
+	case rt == "":
+		return InvalidRequest("The response_type parameter is required.")
+	case rt != "code":
+		return httpx.NewError(http.StatusBadRequest, "unsupported_response_type",
+			"The authorization server does not support obtaining an authorization code using this method.").
+			WithHint("The response_type %q is not supported; use code.", httpx.Clip(rt, 32))
+	case len(c.ResponseTypes) > 0 && !slices.Contains(c.ResponseTypes, "code"):
+		return UnauthorizedClient("The client is not registered for response_type code.")
+	}
+	return nil
+}
+
+// RedirectURL builds the query-mode error redirect of RFC 6749 section
+// 4.1.2.1: redirectURI (a trusted, fragment-free URI, whose own query is
+// kept as is, section 3.1.2) followed by error, error_description and
+// state. The hint joins the description, as Hydra does, and both are
+// reduced to the characters section 4.1.2.1 allows.
+func (e *AuthorizeError) RedirectURL(redirectURI, state string) string {
+	base, _, _ := strings.Cut(redirectURI, "#")
+	desc := e.Err.Description
+	if e.Err.Hint != "" {
+		desc += " " + e.Err.Hint
+	}
+	v := "error=" + url.QueryEscape(errorCodeChars(e.Err.Code)) +
+		"&error_description=" + url.QueryEscape(errorDescriptionChars(desc))
+	if state != "" {
+		v += "&state=" + url.QueryEscape(state)
+	}
+	switch {
+	case !strings.Contains(base, "?"):
+		return base + "?" + v
+	case strings.HasSuffix(base, "?"), strings.HasSuffix(base, "&"):
+		return base + v
+	default:
+		return base + "&" + v
+	}
+}
+
+// errorDescriptionChars maps s into NQSCHAR (%x20-21 / %x23-5B / %x5D-7E):
+// double quotes become single quotes, anything else outside the set "?".
+func errorDescriptionChars(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch {
+		case c == '"':
+			b.WriteByte('\'')
+		case c < 0x20 || c > 0x7e || c == '\\':
+			b.WriteByte('?')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// errorCodeChars keeps the code within NQSCHAR too; our codes already are.
+func errorCodeChars(s string) string { return errorDescriptionChars(s) }
+
+func pageError(e *httpx.Error) *AuthorizeError { return &AuthorizeError{Err: e} }
+
+// asHTTPError returns the *httpx.Error our constructors make.
+func asHTTPError(err error) *httpx.Error {
+	if he, ok := err.(*httpx.Error); ok {
+		return he
+	}
+	return InvalidRequest("The request is invalid.")
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// paramReader reads optional parameters, keeping the first problem.
+type paramReader struct {
+	q       url.Values
+	problem *httpx.Error
+}
+
+func (p *paramReader) fail(e *httpx.Error) {
+	if p.problem == nil {
+		p.problem = e
+	}
+}
+
+// str returns a single-valued parameter of at most max bytes ("" if bad).
+func (p *paramReader) str(key string, max int) string {
+	vs := p.q[key]
+	switch {
+	case len(vs) == 0:
+		return ""
+	case len(vs) > 1:
+		p.fail(InvalidRequest("The parameter %s is included more than once.", key))
+		return ""
+	case len(vs[0]) > max:
+		p.fail(InvalidRequest("The parameter %s is longer than %d bytes.", key, max))
+		return ""
+	}
+	return vs[0]
+}
+
+// list splits a space-delimited parameter, deduplicating items.
+func (p *paramReader) list(key string, max int) []string {
+	items := splitScope(p.str(key, max))
+	if len(items) > maxAuthzListItems {
+		p.fail(InvalidRequest("The parameter %s has more than %d values.", key, maxAuthzListItems))
+		return nil
+	}
+	return dedupe(items)
+}
+
+func (p *paramReader) scope() []string {
+	items := p.list("scope", maxAuthzScopeLen)
+	for _, s := range items {
+		if !validScopeToken(s) {
+			p.fail(InvalidScope("The scope %q holds characters RFC 6749 section 3.3 does not allow.", httpx.Clip(s, 64)))
+			return nil
+		}
+	}
+	return items
+}
+
+// prompt: OIDC Core 3.1.2.1, "If this parameter contains none with any
+// other value, an error is returned."
+func (p *paramReader) prompt() []string {
+	items := p.list("prompt", maxAuthzStringLen)
+	for _, v := range items {
+		if !slices.Contains([]string{"none", "login", "consent", "select_account"}, v) {
+			p.fail(InvalidRequest("The prompt value %q is not supported; use none, login, consent or select_account.", httpx.Clip(v, 32)))
+			return nil
+		}
+	}
+	if len(items) > 1 && slices.Contains(items, "none") {
+		p.fail(InvalidRequest("The prompt value none must not be combined with other values."))
+		return nil
+	}
+	return items
+}
+
+// maxAge accepts a non-negative decimal integer: digits only, no sign.
+func (p *paramReader) maxAge() *int64 {
+	if !p.q.Has("max_age") {
+		return nil
+	}
+	s := p.str("max_age", maxAgeDigits)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if s == "" || err != nil || strings.ContainsAny(s, "+-") {
+		p.fail(InvalidRequest("The max_age parameter must be a non-negative integer number of seconds (at most %d digits).", maxAgeDigits))
+		return nil
+	}
+	return &n
+}
+
+func (p *paramReader) oneOf(key string, allowed ...string) string {
+	v := p.str(key, maxResponseTypeLen)
+	if v != "" && !slices.Contains(allowed, v) {
+		p.fail(InvalidRequest("The %s value %q is not supported; use one of %s.", key, httpx.Clip(v, 32), strings.Join(allowed, ", ")))
+		return ""
+	}
+	return v
+}
+
+func (p *paramReader) unsupported(key, code, hint string) {
+	if p.q.Has(key) {
+		p.fail(httpx.NewError(http.StatusBadRequest, code, "%s", hint))
+	}
+}

@@ -101,7 +101,7 @@ func verifyPBKDF2(hash, secret string) error {
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[1])
 	want, err2 := base64.RawStdEncoding.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || iter < 1 || iter > MaxPBKDF2Iterations || length != len(want) || length < 16 {
+	if err1 != nil || err2 != nil || iter < 1 || iter > MaxPBKDF2Iterations || length != len(want) || length < 16 || length > 64 {
 		return ErrMismatch
 	}
 	got, err := pbkdf2.Key(sha256.New, secret, salt, iter, length)

@@ -10,5 +10,7 @@
 //
 // The Flow itself is a plain value whose methods enforce the state diagram
 // in flow.go; the Sealer (seal.go) turns it into a purpose-bound, expiring,
-// authenticated string; csrf.go binds it to the browser that started it.
+// authenticated string; csrf.go binds it to the browser that started it;
+// session.go is the authentication-session cookie that lets a remembered
+// login skip the login app.
 package flow

@@ -53,7 +53,7 @@ func (a *Admin) handleGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeClient(w, http.StatusOK, view(c))
+	writeClient(w, http.StatusOK, View(c))
 	return nil
 }
 
@@ -118,7 +118,7 @@ func (a *Admin) Create(ctx context.Context, c *Client) (*Client, error) {
 	if err := a.Store.CreateClient(ctx, stored(c)); err != nil {
 		return nil, storeError(err, "creating client")
 	}
-	return view(c), nil
+	return View(c), nil
 }
 
 // Update replaces every field of client id with c (PUT semantics). c.ID
@@ -159,7 +159,7 @@ func (a *Admin) replace(ctx context.Context, old, next *Client) (*Client, error)
 	if err := a.Store.UpdateClient(ctx, stored(next)); err != nil {
 		return nil, storeError(err, "updating client")
 	}
-	return view(next), nil
+	return View(next), nil
 }
 
 // prepare applies defaults, validates and settles the secret.
@@ -216,9 +216,10 @@ func stored(c *Client) *Client {
 	return &s
 }
 
-// view is the copy a response shows. SecretHash never leaves (its JSON tag
-// is "-"); the list fields are [] rather than null, as SDKs expect.
-func view(c *Client) *Client {
+// View is the client as the API shows it: never the secret hash, and lists
+// as [] rather than null (hydra-client-go expects arrays). Set Secret to ""
+// as well unless the response is the one that hands a new secret out.
+func View(c *Client) *Client {
 	v := *c
 	v.SecretHash = ""
 	for _, p := range []*[]string{&v.RedirectURIs, &v.GrantTypes, &v.ResponseTypes, &v.Audience, &v.AllowedCORSOrigins, &v.Contacts} {

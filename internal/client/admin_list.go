@@ -63,7 +63,7 @@ func (a *Admin) handleList(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]*Client, 0, len(clients))
 	for _, c := range clients {
-		out = append(out, view(c))
+		out = append(out, View(c))
 	}
 	w.Header().Set("Link", linkHeader(r.URL.Path, q, next.Next))
 	httpx.WriteJSON(w, http.StatusOK, out)

@@ -117,7 +117,7 @@ func parsePatch(doc []byte) (jsonpatch.Patch, error) {
 // applyPatch patches old's JSON view and decodes the result strictly. The
 // view carries no secret, so a patch can only set one, never read one.
 func applyPatch(old *Client, patch jsonpatch.Patch) (*Client, error) {
-	before, err := json.Marshal(view(old))
+	before, err := json.Marshal(View(old))
 	if err != nil {
 		return nil, err
 	}

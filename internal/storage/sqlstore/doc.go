@@ -1,7 +1,8 @@
 // Package sqlstore is Signet's single storage implementation: one set of SQL
 // statements run against SQLite (modernc.org/sqlite), PostgreSQL (pgx/v5) and
 // MySQL/MariaDB (go-sql-driver). Where it sits: at the bottom of every request
-// path, below client, jwk and token, whose Store interfaces *Store satisfies.
+// path, below client, jwk, token and flow, whose store interfaces *Store
+// satisfies.
 // app.New opens it once; nothing above it knows which dialect runs.
 //
 // The few real dialect differences live in dialect.go. Every statement goes

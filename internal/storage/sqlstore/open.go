@@ -39,8 +39,8 @@ type Options struct {
 // while staying far below PostgreSQL's default max_connections (100).
 const DefaultMaxConns = 32
 
-// Store is the SQL implementation of client.Store, jwk.Store and
-// token.Store. It is safe for concurrent use.
+// Store is the SQL implementation of client.Store, jwk.Store, token.Store,
+// token.FlowStore and flow.Store. It is safe for concurrent use.
 type Store struct {
 	db       *sql.DB
 	d        dialect
@@ -53,6 +53,7 @@ type Store struct {
 	clients clientSQL
 	keys    keySQL
 	tokens  tokenSQL
+	flows   flowSQL
 	// accessInserts coalesces concurrent CreateAccess calls.
 	accessInserts *batcher
 }
@@ -76,6 +77,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.clients = buildClientSQL(t.d)
 	s.keys = buildKeySQL(t.d)
 	s.tokens = buildTokenSQL(t.d)
+	s.flows = buildFlowSQL(t.d)
 	s.accessInserts = newBatcher(t.d, s.q, "access_tokens", strings.Split(accessCols, ", "))
 	if err := s.start(ctx, opts); err != nil {
 		s.accessInserts.close()

@@ -40,10 +40,7 @@ func buildTokenSQL(d dialect) tokenSQL {
 // an unknown client is storage.ErrNotFound; a text column that cannot be
 // stored is storage.ErrInvalidValue.
 func (s *Store) CreateAccess(ctx context.Context, a *token.AccessRecord) error {
-	err := checkText("create access token", text("client_id", a.ClientID), text("subject", a.Subject),
-		text("grant_type", a.GrantType), text("strategy", a.Strategy), text("request_id", a.RequestID),
-		textBytes("ext", a.Ext))
-	if err != nil {
+	if err := checkAccess("create access token", a); err != nil {
 		return err
 	}
 	row, err := s.accessRow(a)
@@ -51,6 +48,13 @@ func (s *Store) CreateAccess(ctx context.Context, a *token.AccessRecord) error {
 		return err
 	}
 	return s.d.classify("create access token", s.accessInserts.insert(ctx, row))
+}
+
+// checkAccess screens the text columns of an access token write.
+func checkAccess(op string, a *token.AccessRecord) error {
+	return checkText(op, text("client_id", a.ClientID), text("subject", a.Subject),
+		text("grant_type", a.GrantType), text("strategy", a.Strategy), text("request_id", a.RequestID),
+		textBytes("ext", a.Ext))
 }
 
 // accessRow is a's row for the batcher, in accessCols order.

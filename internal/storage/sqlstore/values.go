@@ -31,14 +31,32 @@ func storableBytes(b []byte) bool {
 	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
 }
 
+// MaxIDLen is the longest identifier (client_id, request and session ids,
+// verifier keys) the schema holds, in bytes: MySQL keys them as
+// VARBINARY(255), and the other dialects are held to the same bound so the
+// three answer alike.
+const MaxIDLen = 255
+
+// storableID is storable for an identifier column, length included.
+func storableID(s string) bool { return len(s) <= MaxIDLen && storable(s) }
+
 // textCol is one text value a write binds, already screened.
 type textCol struct {
 	name string
 	ok   bool
+	why  string
 }
 
-func text(name, v string) textCol             { return textCol{name: name, ok: storable(v)} }
-func textBytes(name string, v []byte) textCol { return textCol{name: name, ok: storableBytes(v)} }
+const (
+	whyText = "must be UTF-8 without NUL bytes"
+	whyID   = "must be UTF-8 without NUL bytes and at most 255 bytes"
+)
+
+func text(name, v string) textCol { return textCol{name: name, ok: storable(v), why: whyText} }
+func textBytes(name string, v []byte) textCol {
+	return textCol{name: name, ok: storableBytes(v), why: whyText}
+}
+func ident(name, v string) textCol { return textCol{name: name, ok: storableID(v), why: whyID} }
 
 // checkText refuses a write whose text columns cannot be stored. The value
 // is left out of the message: it is unprintable by definition and may be
@@ -46,7 +64,7 @@ func textBytes(name string, v []byte) textCol { return textCol{name: name, ok: s
 func checkText(op string, cols ...textCol) error {
 	for _, c := range cols {
 		if !c.ok {
-			return fmt.Errorf("sqlstore: %s: %w: %s must be UTF-8 without NUL bytes", op, storage.ErrInvalidValue, c.name)
+			return fmt.Errorf("sqlstore: %s: %w: %s %s", op, storage.ErrInvalidValue, c.name, c.why)
 		}
 	}
 	return nil

@@ -35,6 +35,18 @@ func Run(t *testing.T, open Opener) {
 		{"MigrateUpDownUp", testMigrateUpDownUp},
 		{"UnstorableLookups", testUnstorableLookups},
 		{"UnstorableWrites", testUnstorableWrites},
+		{"VerifierSingleUse", testVerifierSingleUse},
+		{"LoginSessions", testLoginSessions},
+		{"ConsentSaveFind", testConsentSaveFind},
+		{"ConsentPagination", testConsentPagination},
+		{"CodeConsume", testCodeConsume},
+		{"RefreshRoundTrip", testRefreshRoundTrip},
+		{"RefreshRotate", testRefreshRotate},
+		{"RefreshGrace", testRefreshGrace},
+		{"RevokeFamily", testRevokeFamily},
+		{"RevokeConsents", testRevokeConsents},
+		{"FlowDeleteClientCascades", testFlowDeleteClientCascades},
+		{"FlowUnstorable", testFlowUnstorable},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,6 +69,9 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"Writers", testConcurrentWriters},
 		{"CreateAccessSharedStatements", testConcurrentCreateAccess},
 		{"ReplaceSetOneWinner", testConcurrentReplaceSet},
+		{"UseVerifierOneWinner", testConcurrentUseVerifier},
+		{"ConsumeCodeOneWinner", testConcurrentConsumeCode},
+		{"RotateRefreshWinners", testConcurrentRotateRefresh},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

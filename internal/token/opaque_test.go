@@ -23,7 +23,7 @@ func TestOpaqueMintCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(raw, "signet_at_") || len(raw) != opaqueTotalLen {
+	if !strings.HasPrefix(raw, "signet_at_") || len(raw) != (OpaqueFormat{Prefix: PrefixAccessToken}).totalLen() {
 		t.Fatalf("unexpected token shape %q", raw)
 	}
 	if rec.Strategy != StrategyOpaque || rec.ClientID != "machine" || !rec.ExpiresAt.Equal(testNow.Add(3600e9)) {
@@ -76,7 +76,7 @@ func TestOpaqueCheckRejects(t *testing.T) {
 		"empty":            "",
 		"prefix only":      "signet_at_",
 		"truncated":        raw[:len(raw)-1],
-		"truncated mac":    raw[:opaqueBodyLen+10],
+		"truncated mac":    raw[:(OpaqueFormat{Prefix: PrefixAccessToken}).bodyLen()+10],
 		"extended":         raw + "A",
 		"other key":        other,
 		"flipped random":   flip(raw, 15),
@@ -90,7 +90,7 @@ func TestOpaqueCheckRejects(t *testing.T) {
 		"unicode":          "signet_at_" + strings.Repeat("é", 38) + "." + strings.Repeat("x", 32),
 		"huge":             raw + strings.Repeat("A", 1<<16),
 		"jwt-looking":      "a.b.c",
-		"mac of prefix ok": raw[:opaqueBodyLen] + "." + strings.Repeat("A", 32),
+		"mac of prefix ok": raw[:(OpaqueFormat{Prefix: PrefixAccessToken}).bodyLen()] + "." + strings.Repeat("A", 32),
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -114,7 +114,7 @@ func FuzzOpaqueCheck(f *testing.F) {
 		minted[raw] = true
 		f.Add(raw)
 		f.Add(raw[:len(raw)-4])
-		f.Add(raw[:opaqueBodyLen] + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+		f.Add(raw[:(OpaqueFormat{Prefix: PrefixAccessToken}).bodyLen()] + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 	}
 	f.Add("")
 	f.Add(strings.Repeat("signet_at_", 1000))
@@ -128,4 +128,33 @@ func FuzzOpaqueCheck(f *testing.F) {
 			t.Fatal("digest mismatch")
 		}
 	})
+}
+
+// TestOpaqueFormatsAreNotInterchangeable: the prefix is under the MAC, so a
+// code or refresh token never passes as an access token, even with the same
+// keys, and each kind checks only its own strings.
+func TestOpaqueFormatsAreNotInterchangeable(t *testing.T) {
+	keys := [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	kinds := []OpaqueFormat{
+		{Prefix: PrefixAccessToken, MACKeys: keys, Rand: rand.Reader},
+		{Prefix: PrefixRefreshToken, MACKeys: keys, Rand: rand.Reader},
+		{Prefix: PrefixCode, MACKeys: keys, Rand: rand.Reader},
+	}
+	for i, minted := range kinds {
+		raw, err := minted.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, checker := range kinds {
+			_, err := checker.Check(raw)
+			if (i == j) != (err == nil) {
+				t.Errorf("%s checked by %s format: err = %v", minted.Prefix, checker.Prefix, err)
+			}
+			// Relabelling the prefix keeps the random part and MAC but breaks the MAC.
+			relabelled := checker.Prefix + strings.TrimPrefix(raw, minted.Prefix)
+			if _, err := checker.Check(relabelled); i != j && err == nil {
+				t.Errorf("a %s relabelled as %s passed", minted.Prefix, checker.Prefix)
+			}
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/metrics"
@@ -88,7 +89,11 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	if err != nil {
 		return nil, err
 	}
-	opaque := &token.Opaque{MACKeys: keyring.MACKeys(token.OpaqueMACPurpose), Rand: o.rand}
+	macKeys := keyring.MACKeys(token.OpaqueMACPurpose)
+	opaque := &token.Opaque{MACKeys: macKeys, Rand: o.rand}
+	codeFormat := token.OpaqueFormat{Prefix: token.PrefixCode, MACKeys: macKeys, Rand: o.rand}
+	refreshFormat := token.OpaqueFormat{Prefix: token.PrefixRefreshToken, MACKeys: macKeys, Rand: o.rand}
+	idTokens := &token.IDTokens{Signer: keys, Keys: keys, Now: o.now}
 	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
 		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
 	issuer := &token.Issuer{Store: db, Opaque: opaque, JWT: jwtAT, Now: o.now}
@@ -99,6 +104,21 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 
 	grants := []oauth2.Grant{
 		&oauth2.ClientCredentials{Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand},
+		&oauth2.AuthorizationCode{Codes: db, Issuer: issuer, IDTokens: idTokens, CodeFormat: codeFormat,
+			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now},
+		&oauth2.RefreshToken{Codes: db, Issuer: issuer, IDTokens: idTokens, RefreshFormat: refreshFormat,
+			Config: live.Get, Now: o.now},
+	}
+	// The login and consent flow: challenges and verifiers are sealed with
+	// the system secret; the session cookie with secrets.cookie when set.
+	sealer := flow.NewSealer(keyring, o.now, cfg.TTL.LoginConsentRequest)
+	cookieKeys, err := secret.NewKeyring(flow.CookieSecrets(cfg.Secrets.Cookie, cfg.Secrets.System), o.rand)
+	if err != nil {
+		return nil, fmt.Errorf("secrets.cookie: %w", err)
+	}
+	sessions, err := sessionCookies(cfg, cookieKeys, o.now)
+	if err != nil {
+		return nil, err
 	}
 	discovery, err := oidc.NewDiscovery(oidc.BuildMetadata(cfg.IssuerURL(), cfg.PublicURL(), features(grants)))
 	if err != nil {
@@ -121,8 +141,15 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		discovery: discovery,
 		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants)},
 		introspect: &oauth2.Introspection{Tokens: db, Opaque: opaque, JWT: jwtAT,
-			Config: live.Get, Now: o.now},
-		revoke:      &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT, Now: o.now},
+			Codes: db, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now},
+		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
+			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
+		authorize: &oauth2.Authorize{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
+			CodeFormat: codeFormat, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
+		loginConsent:  &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now},
+		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now},
+		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,
+			IDTokens: idTokens, Config: live.Get, Now: o.now},
 		adminTokens: &oauth2.AdminTokens{Tokens: db, Now: o.now},
 		metrics:     metricsHandler,
 	}
@@ -166,16 +193,34 @@ func grantTable(gs []oauth2.Grant) map[string]oauth2.Grant {
 // features derives what discovery advertises from what is mounted.
 func features(gs []oauth2.Grant) oidc.Features {
 	f := oidc.Features{
-		ResponseTypes:    []string{},
-		TokenAuthMethods: []string{oauth2.AuthMethodBasic, oauth2.AuthMethodPost},
-		IDTokenAlgs:      []string{"RS256"},
-		SubjectTypes:     []string{"public"},
-		Revocation:       true,
+		ResponseTypes:        []string{"code"},
+		ResponseModes:        []string{"query"},
+		CodeChallengeMethods: []string{oauth2.PKCEMethodS256},
+		Claims:               oidc.DefaultClaims(),
+		Scopes:               oidc.DefaultScopes(),
+		Userinfo:             true,
+		TokenAuthMethods:     []string{oauth2.AuthMethodBasic, oauth2.AuthMethodPost, oauth2.AuthMethodNone},
+		IDTokenAlgs:          []string{"RS256"},
+		SubjectTypes:         []string{"public"},
+		Revocation:           true,
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())
 	}
 	return f
+}
+
+// sessionCookies builds the authentication session cookie from
+// serve.cookies.*.
+func sessionCookies(cfg *config.Config, keys *secret.Keyring, now func() time.Time) (*flow.SessionCookies, error) {
+	c := cfg.Serve.Cookies
+	sameSite, err := flow.ParseSameSite(c.SameSiteMode)
+	if err != nil {
+		return nil, fmt.Errorf("serve.cookies.same_site_mode: %w", err)
+	}
+	return flow.NewSessionCookies(flow.SessionCookieOptions{Keyring: keys,
+		Name: c.Names.Session, Path: c.Paths.Session, Domain: c.Domain, Secure: c.Secure,
+		SameSite: sameSite, LegacyWorkaround: c.SameSiteLegacyWorkaround, Now: now})
 }
 
 // broadcastSets are the key sets /.well-known/jwks.json publishes: those of

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/oauth2"
@@ -25,6 +26,11 @@ type handlers struct {
 	revoke      *oauth2.Revocation
 	adminTokens *oauth2.AdminTokens
 	metrics     http.Handler
+	// The login and consent flow (issue 3).
+	authorize     *oauth2.Authorize
+	loginConsent  *flow.Admin
+	sessionsAdmin *flow.SessionsAdmin
+	userinfo      *oidc.Userinfo
 }
 
 // routeTable is a ServeMux that remembers its patterns, so tests can hold
@@ -47,8 +53,12 @@ func (t *routeTable) HandleFunc(pattern string, h http.HandlerFunc) { t.Handle(p
 func (h handlers) publicRoutes() *routeTable {
 	mux := newRouteTable()
 	oauth := h.render.OAuth
+	mux.Handle("GET /oauth2/auth", oauth(h.authorize.Handle))
+	mux.Handle("POST /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/token", oauth(h.token.Handle))
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
+	mux.Handle("GET /userinfo", oauth(h.userinfo.Handle))
+	mux.Handle("POST /userinfo", oauth(h.userinfo.Handle))
 	mux.Handle("GET /.well-known/openid-configuration", h.discovery)
 	mux.Handle("GET /.well-known/oauth-authorization-server", h.discovery)
 	h.jwks.Routes(mux, oauth)
@@ -62,6 +72,8 @@ func (h handlers) adminRoutes() *routeTable {
 	oauth, generic := h.render.OAuth, h.render.Generic
 	h.clients.Routes(mux, oauth, generic)
 	h.keysAdmin.Routes(mux, oauth)
+	h.loginConsent.Routes(mux, oauth)
+	h.sessionsAdmin.Routes(mux, oauth)
 	mux.Handle("POST /admin/oauth2/introspect", oauth(h.introspect.Handle))
 	mux.Handle("DELETE /admin/oauth2/tokens", oauth(h.adminTokens.DeleteByClient))
 	mux.Handle("GET /admin/metrics/prometheus", h.metrics)

@@ -19,6 +19,8 @@ func signetAdditions() map[string]bool {
 	return map[string]bool{
 		"GET /admin/metrics/prometheus":               true, // Hydra serves it too, outside its OpenAPI document
 		"GET /.well-known/oauth-authorization-server": true, // RFC 8414 metadata, the same document as discovery
+		"POST /oauth2/auth":                           true, // OIDC Core 3.1.2.1: the authorization endpoint MUST support POST
+		"POST /userinfo":                              true, // OIDC Core 5.3: the userinfo endpoint MUST support POST
 	}
 }
 

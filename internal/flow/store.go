@@ -67,6 +67,11 @@ type Store interface {
 	// subject for clientID that is remembered and not past RememberUntil at
 	// now, or storage.ErrNotFound.
 	FindRememberedConsent(ctx context.Context, subject, clientID string, now time.Time) (*ConsentSession, error)
+	// GetConsent returns the consent with ID id (the flow ID, which is the
+	// RequestID of the tokens it led to), remembered or not, or
+	// storage.ErrNotFound. Userinfo reads the consent's id_token claims
+	// through it.
+	GetConsent(ctx context.Context, id string) (*ConsentSession, error)
 	// ListConsents lists the subject's consents, newest first, optionally
 	// only those of one login session (loginSessionID != "").
 	ListConsents(ctx context.Context, subject, loginSessionID string, p storage.Page) ([]*ConsentSession, storage.PageResult, error)

@@ -26,8 +26,9 @@ import (
 // why. A forged or malformed token is refused in memory: zero storage
 // reads. A valid one costs one indexed read.
 //
-// Only access tokens are introspected for now; refresh tokens come with the
-// refresh grant. username and obfuscated_subject are omitted (no pairwise
+// Refresh tokens (recognised by their prefix) are active while unrevoked,
+// unexpired and not yet rotated; their token_use is "refresh_token" and
+// "ext" is the grant's access-token session. username and obfuscated_subject are omitted (no pairwise
 // subjects for client_credentials tokens).
 
 // Introspection serves the introspection endpoint.
@@ -35,6 +36,9 @@ type Introspection struct {
 	Tokens token.Store
 	Opaque token.AccessStrategy
 	JWT    token.AccessStrategy
+	// Codes and RefreshFormat recognise and read refresh tokens.
+	Codes         token.FlowStore
+	RefreshFormat token.OpaqueFormat
 	// Config returns the current snapshot (strategies.scope, issuer URL).
 	Config func() *config.Config
 	Now    func() time.Time
@@ -88,6 +92,9 @@ func parseTokenForm(r *http.Request) (url.Values, string, error) {
 // Introspect decides what to say about raw.
 func (i *Introspection) Introspect(ctx context.Context, raw string, scopes []string) (*IntrospectionResponse, error) {
 	inactive := &IntrospectionResponse{}
+	if strings.HasPrefix(raw, token.PrefixRefreshToken) {
+		return i.introspectRefresh(ctx, raw, scopes)
+	}
 	digest, err := token.Check(ctx, raw, i.Opaque, i.JWT)
 	if errors.Is(err, token.ErrMalformed) {
 		return inactive, nil
@@ -143,4 +150,45 @@ func nonEmptyObject(raw json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return raw
+}
+
+// introspectRefresh is Introspect for a refresh token: one read when the
+// MAC is valid, none otherwise.
+func (i *Introspection) introspectRefresh(ctx context.Context, raw string, scopes []string) (*IntrospectionResponse, error) {
+	inactive := &IntrospectionResponse{}
+	digest, err := i.RefreshFormat.Check(raw)
+	if err != nil {
+		return inactive, nil
+	}
+	rec, err := i.Codes.GetRefresh(ctx, digest)
+	if errors.Is(err, storage.ErrNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	cfg := i.Config()
+	live := rec.RevokedAt == nil && rec.UsedAt == nil && i.Now().Before(rec.ExpiresAt)
+	if !live || !coversAll(ScopeStrategyFor(cfg.Strategies.Scope), rec.Scopes, scopes) {
+		return inactive, nil
+	}
+	session, err := decodeSession(rec.Session)
+	if err != nil {
+		return nil, err
+	}
+	var ext json.RawMessage
+	if len(session.AccessToken) > 0 {
+		if ext, err = json.Marshal(session.AccessToken); err != nil {
+			return nil, ServerError(err)
+		}
+	}
+	resp := &IntrospectionResponse{
+		Active: true, Scope: strings.Join(rec.Scopes, " "), ClientID: rec.ClientID, Subject: rec.Subject,
+		IssuedAt: rec.IssuedAt.Unix(), NotBefore: rec.IssuedAt.Unix(), Audience: rec.Audience,
+		Issuer: cfg.URLs.Self.Issuer, TokenType: "Bearer", TokenUse: "refresh_token", Ext: ext,
+	}
+	if rec.ExpiresAt.Before(neverExpires) {
+		resp.ExpiresAt = rec.ExpiresAt.Unix()
+	}
+	return resp, nil
 }

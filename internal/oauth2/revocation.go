@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/signet-oidc/signet/internal/client"
@@ -25,8 +26,10 @@ import (
 //     request. If this validation fails, the request is refused"), as
 //     Hydra does.
 //
-// Only access tokens exist so far; refresh tokens (and revoking the access
-// tokens of their family) come with the refresh grant.
+//   - A refresh token (recognised by its prefix, whatever the hint says)
+//     revokes its whole family: every access and refresh token of the same
+//     grant (section 2.1: the server "SHOULD also invalidate all access
+//     tokens based on the same authorization grant").
 
 // Revocation serves the revocation endpoint.
 type Revocation struct {
@@ -34,7 +37,10 @@ type Revocation struct {
 	Tokens token.Store
 	Opaque token.AccessStrategy
 	JWT    token.AccessStrategy
-	Now    func() time.Time
+	// Codes and RefreshFormat recognise and revoke refresh tokens.
+	Codes         token.FlowStore
+	RefreshFormat token.OpaqueFormat
+	Now           func() time.Time
 }
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
@@ -59,6 +65,9 @@ func (v *Revocation) Handle(w http.ResponseWriter, r *http.Request) error {
 // only when that write finds nothing does a read tell "unknown" (fine)
 // from "another client's" (refused).
 func (v *Revocation) Revoke(ctx context.Context, c *client.Client, raw string) error {
+	if strings.HasPrefix(raw, token.PrefixRefreshToken) {
+		return v.revokeRefresh(ctx, c, raw)
+	}
 	digest, err := token.Check(ctx, raw, v.Opaque, v.JWT)
 	if errors.Is(err, token.ErrMalformed) {
 		return nil
@@ -82,6 +91,30 @@ func (v *Revocation) Revoke(ctx context.Context, c *client.Client, raw string) e
 	}
 	if rec.ClientID != c.ID {
 		return UnauthorizedClient("The token was not issued to this client, so this client cannot revoke it.")
+	}
+	return nil
+}
+
+// revokeRefresh revokes the family of a refresh token of c: one read to
+// learn the owner and the family, one transaction to revoke it. Revoking
+// the family also revokes the presented token itself.
+func (v *Revocation) revokeRefresh(ctx context.Context, c *client.Client, raw string) error {
+	digest, err := v.RefreshFormat.Check(raw)
+	if err != nil {
+		return nil // section 2.2: invalid tokens do not cause an error
+	}
+	rec, err := v.Codes.GetRefresh(ctx, digest)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return ServerError(err)
+	}
+	if rec.ClientID != c.ID {
+		return UnauthorizedClient("The token was not issued to this client, so this client cannot revoke it.")
+	}
+	if err := v.Codes.RevokeFamily(ctx, rec.RequestID, v.Now()); err != nil {
+		return ServerError(err)
 	}
 	return nil
 }

@@ -26,8 +26,30 @@ type Features struct {
 	SubjectTypes         []string
 	Revocation           bool
 	Userinfo             bool
-	CodeChallengeMethods []string
+	CodeChallengeMethods []string // ["S256"], plus "plain" only when configured
+	// ResponseModes defaults to ["query", "fragment"] when empty; with the
+	// code flow alone it is ["query"].
+	ResponseModes []string
+	// Claims lists the claims Signet can put into ID tokens and userinfo
+	// (DefaultClaims with the code flow); omitted when empty.
+	Claims []string
+	// Scopes defaults to DefaultScopes() when empty.
+	Scopes []string
+	// UserinfoSigningAlgs defaults to IDTokenAlgs: signed userinfo uses the
+	// ID token key.
+	UserinfoSigningAlgs []string
 }
+
+// DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
+// for sub; 3.1.3.6 for at_hash): the lead sets Features.Claims to them when
+// it mounts the flow.
+// It is a function so no caller can change a shared slice.
+func DefaultClaims() []string {
+	return []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash"}
+}
+
+// DefaultScopes are the scopes with a meaning of their own.
+func DefaultScopes() []string { return []string{"offline_access", "offline", "openid"} }
 
 // Metadata is the subset of the contract's oidcConfiguration Signet fills.
 type Metadata struct {
@@ -47,7 +69,9 @@ type Metadata struct {
 	IDTokenSignedResponseAlg          []string `json:"id_token_signed_response_alg"`
 	UserinfoSignedResponseAlg         []string `json:"userinfo_signed_response_alg"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
+	UserinfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported,omitempty"`
 	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
 	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported         bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
@@ -66,14 +90,18 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		JWKSURI:                           base + "/.well-known/jwks.json",
 		SubjectTypesSupported:             f.SubjectTypes,
 		ResponseTypesSupported:            f.ResponseTypes,
-		ResponseModesSupported:            []string{"query", "fragment"},
+		ResponseModesSupported:            orDefault(f.ResponseModes, []string{"query", "fragment"}),
 		GrantTypesSupported:               f.GrantTypes,
 		TokenEndpointAuthMethodsSupported: f.TokenAuthMethods,
 		IDTokenSigningAlgValuesSupported:  f.IDTokenAlgs,
 		IDTokenSignedResponseAlg:          f.IDTokenAlgs,
-		UserinfoSignedResponseAlg:         f.IDTokenAlgs,
+		UserinfoSignedResponseAlg:         orDefault(f.UserinfoSigningAlgs, f.IDTokenAlgs),
 		CodeChallengeMethodsSupported:     f.CodeChallengeMethods,
-		ScopesSupported:                   []string{"offline_access", "offline", "openid"},
+		ScopesSupported:                   orDefault(f.Scopes, DefaultScopes()),
+		ClaimsSupported:                   f.Claims,
+	}
+	if f.Userinfo {
+		m.UserinfoSigningAlgValuesSupported = orDefault(f.UserinfoSigningAlgs, f.IDTokenAlgs)
 	}
 	if f.Revocation {
 		m.RevocationEndpoint = base + "/oauth2/revoke"
@@ -82,6 +110,13 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		m.UserinfoEndpoint = base + "/userinfo"
 	}
 	return m
+}
+
+func orDefault(v, def []string) []string {
+	if len(v) == 0 {
+		return def
+	}
+	return v
 }
 
 // Discovery serves a pre-encoded metadata document.

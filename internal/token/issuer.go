@@ -20,6 +20,20 @@ type Issuer struct {
 // Access mints a token for c with strategy ("opaque" or "jwt"; empty means
 // opaque) and stores its record.
 func (i *Issuer) Access(ctx context.Context, c Claims, strategy string) (string, *AccessRecord, error) {
+	raw, rec, err := i.MintAccess(ctx, c, strategy)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := i.Store.CreateAccess(ctx, rec); err != nil {
+		return "", nil, fmt.Errorf("token: store access token: %w", err)
+	}
+	return raw, rec, nil
+}
+
+// MintAccess mints a token like Access but stores nothing: the refresh
+// grant hands the record to FlowStore.RotateRefresh, which writes it in the
+// same transaction as the rotation.
+func (i *Issuer) MintAccess(ctx context.Context, c Claims, strategy string) (string, *AccessRecord, error) {
 	if c.IssuedAt.IsZero() {
 		c.IssuedAt = i.Now()
 	}
@@ -30,14 +44,7 @@ func (i *Issuer) Access(ctx context.Context, c Claims, strategy string) (string,
 	if err != nil {
 		return "", nil, err
 	}
-	raw, rec, err := s.Mint(ctx, c)
-	if err != nil {
-		return "", nil, err
-	}
-	if err := i.Store.CreateAccess(ctx, rec); err != nil {
-		return "", nil, fmt.Errorf("token: store access token: %w", err)
-	}
-	return raw, rec, nil
+	return s.Mint(ctx, c)
 }
 
 func (i *Issuer) strategy(name string) (AccessStrategy, error) {

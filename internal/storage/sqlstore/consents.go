@@ -60,6 +60,25 @@ func (s *Store) FindRememberedConsent(ctx context.Context, subject, clientID str
 	return c, err
 }
 
+// getConsentSQL reads one consent by its primary key. It is rebound per
+// call (a string scan, no allocation on SQLite and MySQL) so that this
+// method stays within the consents file.
+const getConsentSQL = "SELECT " + consentCols + " FROM consent_sessions WHERE id = ?"
+
+// GetConsent returns the consent with ID id, remembered or not, or
+// storage.ErrNotFound. One indexed read; none when id is a value no row can
+// hold.
+func (s *Store) GetConsent(ctx context.Context, id string) (*flow.ConsentSession, error) {
+	if id == "" || !storableID(id) {
+		return nil, errConsentNotFound()
+	}
+	c, err := scanConsent(s.q().queryRow(ctx, s.d.rebind(getConsentSQL), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errConsentNotFound()
+	}
+	return c, err
+}
+
 // ListConsents lists the subject's consents newest first (handled_at, then
 // id, both descending), optionally only those of one login session, after
 // p.Token, at most p.Size (clamped like ListClients). One query; none when

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -85,6 +86,41 @@ func testConsentSaveFind(t *testing.T, open Opener) {
 		t.Fatalf("list: %d, %v", len(list), err)
 	}
 	sameConsent(t, list[len(list)-1], bare) // nil JSON and scopes round-trip as nil
+}
+
+func testConsentGet(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	mustClient(t, s, "app")
+	until := baseTime().Add(time.Hour)
+	remembered := newConsent("c-1", "alice", "app", time.Second)
+	remembered.RememberUntil = &until
+	once := newConsent("c-2", "alice", "app", 2*time.Second)
+	once.Remember, once.LoginSessionID, once.Session, once.Context = false, "", nil, nil
+	for _, cs := range []*flow.ConsentSession{remembered, once} {
+		if err := s.SaveConsent(c, cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Userinfo reads any consent that led to tokens, remembered or not.
+	for _, want := range []*flow.ConsentSession{remembered, once} {
+		got, err := s.GetConsent(c, want.ID)
+		if err != nil {
+			t.Fatalf("get %s: %v", want.ID, err)
+		}
+		sameConsent(t, got, want)
+	}
+	for _, id := range []string{"", "c-3", "C-1", "c-1\x00", "\xff", string(make([]byte, 300))} {
+		notFound(t, "get "+strconv.Quote(id), errOnly(s.GetConsent(c, id)))
+	}
+	if err := s.RevokeConsents(c, "alice", "app", until); err != nil {
+		t.Fatal(err)
+	}
+	notFound(t, "get revoked", errOnly(s.GetConsent(c, "c-1")))
+	s.ResetStats()
+	_, _ = s.GetConsent(c, "c-1")
+	if st := s.Stats(); st.Queries != 1 {
+		t.Errorf("GetConsent: %+v, want one query", st)
+	}
 }
 
 func testConsentPagination(t *testing.T, open Opener) {

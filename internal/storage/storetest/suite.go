@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"LoginSessions", testLoginSessions},
 		{"ConsentSaveFind", testConsentSaveFind},
 		{"ConsentPagination", testConsentPagination},
+		{"ConsentGet", testConsentGet},
 		{"CodeConsume", testCodeConsume},
 		{"RefreshRoundTrip", testRefreshRoundTrip},
 		{"RefreshRotate", testRefreshRotate},

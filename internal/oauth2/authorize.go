@@ -1,0 +1,235 @@
+package oauth2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/flow"
+	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/secret"
+	"github.com/signet-oidc/signet/internal/storage"
+	"github.com/signet-oidc/signet/internal/token"
+)
+
+// Authorize is the authorization endpoint, GET and POST /oauth2/auth
+// (RFC 6749 section 3.1, OpenID Connect Core section 3.1.2). One browser
+// passes through it three times:
+//
+//  1. the client's request: validated, sealed into a login_challenge, and
+//     sent to urls.login (nothing is written to storage);
+//  2. back with a login_verifier: single use recorded, sent to urls.consent;
+//  3. back with a consent_verifier: single use recorded, consent and code
+//     stored, sent to the client's redirect URI.
+//
+// Errors before the redirect URI is trusted, and errors about the browser
+// itself (CSRF, replay), are shown on an error page (or sent to urls.error);
+// errors about the request after that go to the client.
+type Authorize struct {
+	Clients    client.Store
+	Flows      flow.Store
+	Codes      token.FlowStore
+	Sealer     *flow.Sealer
+	Sessions   *flow.SessionCookies
+	CodeFormat token.OpaqueFormat
+	Config     func() *config.Config
+	Now        func() time.Time
+	Rand       io.Reader
+	Log        *slog.Logger
+}
+
+// Parameter names of the three entries.
+const (
+	paramLoginVerifier   = "login_verifier"
+	paramConsentVerifier = "consent_verifier"
+)
+
+// defaultAuthSessionTTL applies when ttl.authentication_session is unset
+// (Hydra's default, 30 days).
+const defaultAuthSessionTTL = 720 * time.Hour
+
+// Handle serves GET and POST /oauth2/auth. Every outcome is a redirect or
+// an HTML page; errors are rendered here, so the returned error is always
+// nil and the adapter around it never writes JSON to a browser.
+func (a *Authorize) Handle(w http.ResponseWriter, r *http.Request) error {
+	cfg := a.Config()
+	location, err := a.route(w, r, cfg)
+	if err != nil {
+		a.fail(w, r, cfg, err)
+		return nil
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, location, http.StatusFound)
+	return nil
+}
+
+// route reads the parameters once and picks the entry.
+func (a *Authorize) route(w http.ResponseWriter, r *http.Request, cfg *config.Config) (string, error) {
+	var q url.Values
+	var err error
+	if r.Method == http.MethodPost {
+		q, err = httpx.ParseForm(r, httpx.MaxFormBody)
+	} else {
+		q, err = httpx.ParseQuery(r)
+	}
+	if err != nil {
+		return "", err
+	}
+	lv, cv := q.Get(paramLoginVerifier), q.Get(paramConsentVerifier)
+	switch {
+	case lv != "" && cv != "":
+		return "", InvalidRequest("Send either login_verifier or consent_verifier, not both.")
+	case lv != "":
+		return a.afterLogin(r.Context(), w, r, cfg, lv)
+	case cv != "":
+		return a.afterConsent(r.Context(), w, r, cfg, cv)
+	}
+	return a.start(r.Context(), w, r, cfg, q)
+}
+
+// start handles a new authorization request: validate, look for a
+// remembered login, seal the flow and hand it to the login app.
+func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, q url.Values) (string, error) {
+	req, err := ParseAuthorizeRequest(q)
+	if err != nil {
+		return "", err
+	}
+	c, err := a.Clients.GetClient(ctx, req.ClientID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return "", fmt.Errorf("reading client: %w", err)
+	}
+	redirectURI, aerr := req.Validate(c, authorizeOptions(cfg))
+	if aerr != nil {
+		if aerr.Redirectable {
+			return aerr.RedirectURL(redirectURI, aerr.State), nil
+		}
+		return "", aerr.Err
+	}
+	now := a.Now()
+	sessionID, remembered, err := a.rememberedLogin(ctx, r, req, now)
+	if err != nil {
+		return "", err
+	}
+	if remembered == nil && slices.Contains(req.Prompt, "none") {
+		return clientError(redirectURI, req.State, LoginRequired("prompt=none was requested but no valid authentication session exists.")), nil
+	}
+	if cfg.URLs.Login == "" {
+		return "", unconfigured("urls.login", "URLS_LOGIN", "login")
+	}
+	f, csrf, err := flow.New(a.Rand, now, req.ClientID, flowRequest(req))
+	if err != nil {
+		return "", err
+	}
+	if err := f.RequestLogin(sessionID, remembered); err != nil {
+		return "", err
+	}
+	challenge, err := a.Sealer.Seal(f, flow.PurposeLoginChallenge)
+	if err != nil {
+		if errors.Is(err, flow.ErrTooLarge) {
+			return "", InvalidRequest("The authorization request is too large to carry through the login flow.").Because(err)
+		}
+		return "", err
+	}
+	setCSRFCookie(w, cfg, loginCSRFName(cfg), csrf)
+	return withQuery(cfg.URLs.Login, url.Values{"login_challenge": {challenge}}), nil
+}
+
+// rememberedLogin returns the login session the flow belongs to and, when
+// the browser's session may skip login, what it remembers. A session is
+// usable only while the server's record exists for the same subject and
+// has not expired, no prompt=login, and max_age is not exceeded.
+func (a *Authorize) rememberedLogin(ctx context.Context, r *http.Request, req *AuthorizeRequest, now time.Time) (string, *flow.RememberedLogin, error) {
+	fresh := func() (string, *flow.RememberedLogin, error) {
+		id, err := secret.NewUUID(a.Rand)
+		return id, nil, err
+	}
+	s, err := a.Sessions.Read(r)
+	if err != nil || slices.Contains(req.Prompt, "login") {
+		return fresh()
+	}
+	ls, err := a.Flows.GetLoginSession(ctx, s.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fresh()
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("reading login session: %w", err)
+	}
+	if ls.Subject != s.Subject || !now.Before(ls.ExpiresAt) {
+		return fresh()
+	}
+	if req.MaxAge != nil && now.Sub(ls.AuthenticatedAt) > time.Duration(*req.MaxAge)*time.Second {
+		return fresh()
+	}
+	return ls.ID, &flow.RememberedLogin{Subject: ls.Subject, AuthTime: ls.AuthenticatedAt}, nil
+}
+
+// authorizeOptions maps the configuration onto request validation.
+func authorizeOptions(cfg *config.Config) AuthorizeOptions {
+	return AuthorizeOptions{
+		ScopeStrategy:                ScopeStrategyFor(cfg.Strategies.Scope),
+		PKCEEnforced:                 cfg.OAuth2.PKCE.Enforced,
+		PKCEEnforcedForPublicClients: cfg.OAuth2.PKCE.EnforcedForPublicClients,
+	}
+}
+
+// flowRequest copies every validated parameter into the flow. RedirectURI
+// stays as requested ("" when omitted): the token endpoint must compare
+// against what the client sent (RFC 6749 section 4.1.3).
+func flowRequest(req *AuthorizeRequest) flow.Request {
+	return flow.Request{
+		ResponseType:        req.ResponseType,
+		ResponseMode:        req.ResponseMode,
+		RedirectURI:         req.RedirectURI,
+		Scope:               req.Scope,
+		Audience:            req.Audience,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: req.CodeChallengeMethod,
+		Prompt:              req.Prompt,
+		MaxAge:              req.MaxAge,
+		ACRValues:           req.ACRValues,
+		UILocales:           req.UILocales,
+		Display:             req.Display,
+		LoginHint:           req.LoginHint,
+	}
+}
+
+// LoginRequired is OpenID Connect Core section 3.1.2.6's login_required.
+func LoginRequired(hint string, args ...any) *httpx.Error {
+	return httpx.NewError(http.StatusBadRequest, "login_required",
+		"The Authorization Server requires End-User authentication.").WithHint(hint, args...)
+}
+
+// ConsentRequired is OpenID Connect Core section 3.1.2.6's consent_required.
+func ConsentRequired(hint string, args ...any) *httpx.Error {
+	return httpx.NewError(http.StatusBadRequest, "consent_required",
+		"The Authorization Server requires End-User consent.").WithHint(hint, args...)
+}
+
+// clientError is the redirect that reports e to the client.
+func clientError(redirectURI, state string, e *httpx.Error) string {
+	return (&AuthorizeError{Err: e, Redirectable: true, State: state}).RedirectURL(redirectURI, state)
+}
+
+// withQuery appends v to base, keeping any query base already has; a
+// fragment in base is dropped (RFC 6749 section 3.1.2: endpoints carry none).
+func withQuery(base string, v url.Values) string {
+	base, _, _ = strings.Cut(base, "#")
+	switch {
+	case strings.HasSuffix(base, "?"), strings.HasSuffix(base, "&"):
+		return base + v.Encode()
+	case strings.Contains(base, "?"):
+		return base + "&" + v.Encode()
+	}
+	return base + "?" + v.Encode()
+}

@@ -1,0 +1,167 @@
+package oauth2
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/flow"
+	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/token"
+)
+
+// afterConsent handles the browser's return with a consent_verifier: the
+// grant is checked against the client, the consent and the code are
+// stored, and the browser goes back to the client with the code.
+func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (string, error) {
+	f, _, err := a.openVerifier(ctx, r, cfg, verifier, flow.PurposeConsentVerifier, consentCSRFName(cfg))
+	if err != nil {
+		return "", err
+	}
+	c, redirectURI, err := a.flowClient(ctx, f)
+	if err != nil {
+		return "", err
+	}
+	clearCookie(w, cfg, loginCSRFName(cfg))
+	clearCookie(w, cfg, consentCSRFName(cfg))
+	state := f.Request.State
+	if f.State == flow.StateConsentRejected {
+		return clientError(redirectURI, state, rejectError(f.Error)), nil
+	}
+	if e := checkGrant(f, c, ScopeStrategyFor(cfg.Strategies.Scope)); e != nil {
+		return clientError(redirectURI, state, e), nil
+	}
+	now := a.Now()
+	if err := a.Flows.SaveConsent(ctx, consentSession(f, now)); err != nil {
+		return "", fmt.Errorf("saving consent: %w", err)
+	}
+	code, err := a.issueCode(ctx, cfg, f, now)
+	if err != nil {
+		return "", err
+	}
+	v := url.Values{"code": {code}, "scope": {strings.Join(f.Consent.GrantedScope, " ")}, "iss": {cfg.URLs.Self.Issuer}}
+	if state != "" {
+		v.Set("state", state)
+	}
+	return withQuery(redirectURI, v), nil
+}
+
+// checkGrant refuses a consent that grants what the client may not hold:
+// the consent app decides what the user allows, the client registration
+// bounds it.
+func checkGrant(f *flow.Flow, c *client.Client, covers ScopeStrategy) *httpx.Error {
+	allowed := splitScope(c.Scope)
+	for _, s := range f.Consent.GrantedScope {
+		if !covers(allowed, s) {
+			return InvalidScope("The consent granted scope %q, which the client is not allowed to request.", httpx.Clip(s, 64))
+		}
+	}
+	if err := checkAudience(f.Consent.GrantedAudience, c.Audience); err != nil {
+		return asHTTPError(err)
+	}
+	return nil
+}
+
+// consentSession is the durable record of the consent. Every consent that
+// leads to tokens is stored, so revoking it can revoke them.
+func consentSession(f *flow.Flow, now time.Time) *flow.ConsentSession {
+	cs := &flow.ConsentSession{
+		ID: f.ID, Subject: f.Login.Subject, ClientID: f.ClientID, LoginSessionID: loginSessionID(f),
+		GrantedScopes: f.Consent.GrantedScope, GrantedAudience: f.Consent.GrantedAudience,
+		Remember: f.Consent.Remember, Session: consentClaims(f.Consent),
+		Context: f.Consent.Context, RequestedAt: f.RequestedAt, HandledAt: f.Consent.HandledAt,
+	}
+	if cs.HandledAt.IsZero() {
+		cs.HandledAt = now.UTC().Truncate(time.Second)
+	}
+	if f.Consent.Remember && f.Consent.RememberFor > 0 {
+		until := now.Add(time.Duration(f.Consent.RememberFor) * time.Second).UTC().Truncate(time.Second)
+		cs.RememberUntil = &until
+	}
+	return cs
+}
+
+// consentClaims is {"access_token":…,"id_token":…}; AcceptConsent has
+// already checked both are objects (or absent).
+func consentClaims(c flow.ConsentResult) json.RawMessage {
+	m := map[string]json.RawMessage{}
+	if len(c.AccessTokenClaims) > 0 && string(c.AccessTokenClaims) != "null" {
+		m["access_token"] = c.AccessTokenClaims
+	}
+	if len(c.IDTokenClaims) > 0 && string(c.IDTokenClaims) != "null" {
+		m["id_token"] = c.IDTokenClaims
+	}
+	out, _ := json.Marshal(m) // a map of valid raw JSON always marshals
+	return out
+}
+
+// issueCode stores the authorization code (one write) bound to the
+// client, the redirect URI as requested and the PKCE challenge, and
+// returns the raw code. Only its digest is stored.
+func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.Flow, now time.Time) (string, error) {
+	if err := f.IssueCode(); err != nil {
+		return "", err
+	}
+	session, err := grantSession(f)
+	if err != nil {
+		return "", err
+	}
+	raw, err := a.CodeFormat.New()
+	if err != nil {
+		return "", err
+	}
+	digest, err := a.CodeFormat.Check(raw)
+	if err != nil {
+		return "", fmt.Errorf("checking a fresh code: %w", err)
+	}
+	ttl := cfg.TTL.AuthCode
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	rec := &token.CodeRecord{
+		Digest: digest, ClientID: f.ClientID, RequestID: f.ID, RedirectURI: f.Request.RedirectURI,
+		CodeChallenge: f.Request.CodeChallenge, CodeChallengeMethod: f.Request.CodeChallengeMethod,
+		Subject: f.Login.Subject, Scopes: f.Consent.GrantedScope, Audience: f.Consent.GrantedAudience,
+		Session: session, IssuedAt: now, ExpiresAt: now.Add(ttl),
+	}
+	if err := a.Codes.CreateCode(ctx, rec); err != nil {
+		return "", fmt.Errorf("storing code: %w", err)
+	}
+	return raw, nil
+}
+
+// grantSession is what the token endpoint needs to mint tokens later.
+func grantSession(f *flow.Flow) (json.RawMessage, error) {
+	gs := token.GrantSession{
+		Nonce: f.Request.Nonce, AuthTime: f.Login.AuthTime, RequestedAt: f.RequestedAt,
+		ACR: f.Login.ACR, AMR: f.Login.AMR, SessionID: loginSessionID(f),
+	}
+	for raw, dst := range map[*json.RawMessage]*map[string]any{
+		&f.Consent.IDTokenClaims: &gs.IDToken, &f.Consent.AccessTokenClaims: &gs.AccessToken,
+	} {
+		if len(*raw) > 0 {
+			if err := json.Unmarshal(*raw, dst); err != nil {
+				return nil, fmt.Errorf("decoding consent claims: %w", err)
+			}
+		}
+	}
+	return json.Marshal(gs)
+}
+
+// rejectError is the login or consent app's refusal as the client sees it.
+func rejectError(e *flow.RejectError) *httpx.Error {
+	if e == nil {
+		return AccessDenied("The request was denied.")
+	}
+	out := httpx.NewError(e.StatusCode, e.Error, "%s", e.Description)
+	if e.Hint != "" {
+		out = out.WithHint("%s", e.Hint)
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package oauth2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/flow"
+	"github.com/signet-oidc/signet/internal/secret"
+	"github.com/signet-oidc/signet/internal/storage"
+)
+
+// afterLogin handles the browser's return with a login_verifier: the flow
+// is checked to belong to this browser and used once, the login session is
+// remembered when asked, and the flow moves on to the consent app.
+func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (string, error) {
+	f, csrf, err := a.openVerifier(ctx, r, cfg, verifier, flow.PurposeLoginVerifier, loginCSRFName(cfg))
+	if err != nil {
+		return "", err
+	}
+	c, redirectURI, err := a.flowClient(ctx, f)
+	if err != nil {
+		return "", err
+	}
+	clearCookie(w, cfg, loginCSRFName(cfg))
+	if f.State == flow.StateLoginRejected {
+		return clientError(redirectURI, f.Request.State, rejectError(f.Error)), nil
+	}
+	now := a.Now()
+	if f.Login.Remember && !f.Login.Skip {
+		if err := a.rememberLogin(ctx, w, cfg, f, now); err != nil {
+			return "", err
+		}
+	}
+	skip, err := a.consentSkippable(ctx, f, c, now)
+	if err != nil {
+		return "", err
+	}
+	if !skip && slices.Contains(f.Request.Prompt, "none") {
+		return clientError(redirectURI, f.Request.State, ConsentRequired("prompt=none was requested but the consent is not remembered.")), nil
+	}
+	if cfg.URLs.Consent == "" {
+		return "", unconfigured("urls.consent", "URLS_CONSENT", "consent")
+	}
+	if err := f.RequestConsent(skip); err != nil {
+		return "", err
+	}
+	challenge, err := a.Sealer.Seal(f, flow.PurposeConsentChallenge)
+	if err != nil {
+		return "", err
+	}
+	// The flow keeps one CSRF digest for both halves, so the consent
+	// cookie carries the value the login cookie held.
+	setCSRFCookie(w, cfg, consentCSRFName(cfg), csrf)
+	return withQuery(cfg.URLs.Consent, url.Values{"consent_challenge": {challenge}}), nil
+}
+
+// openVerifier opens a verifier, checks it came back to the browser that
+// started the flow, and records its single use. It returns the CSRF cookie
+// value so the next step can bind to the same browser.
+func (a *Authorize) openVerifier(ctx context.Context, r *http.Request, cfg *config.Config, verifier string, p flow.Purpose, cookieName string) (*flow.Flow, string, error) {
+	f, err := a.Sealer.Open(verifier, p)
+	if err != nil {
+		return nil, "", InvalidRequest("The %s is invalid or has expired; start the sign-in again from the application.", p).Because(err)
+	}
+	var csrf string
+	if ck, cerr := r.Cookie(cookieName); cerr == nil {
+		csrf = ck.Value
+	}
+	if err := f.CheckCSRF(csrf); err != nil {
+		return nil, "", csrfError(cfg, cookieName, csrf == "").Because(err)
+	}
+	if err := a.Flows.UseVerifier(ctx, string(p)+":"+f.ID, f.Expires); err != nil {
+		if errors.Is(err, storage.ErrAlreadyUsed) {
+			return nil, "", InvalidRequest("This step of the sign-in was already completed (a double submit or the back button); start again from the application.").Because(err)
+		}
+		return nil, "", fmt.Errorf("recording %s use: %w", p, err)
+	}
+	return f, csrf, nil
+}
+
+// flowClient reads the flow's client and recomputes the trusted redirect
+// URI (the flow keeps the URI as requested). A client deleted or changed
+// mid-flow ends it on the error page, never at an untrusted URI.
+func (a *Authorize) flowClient(ctx context.Context, f *flow.Flow) (*client.Client, string, error) {
+	c, err := a.Clients.GetClient(ctx, f.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, "", InvalidClient("The client of this sign-in no longer exists.").Because(err)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("reading client: %w", err)
+	}
+	uri, err := MatchRedirectURI(f.Request.RedirectURI, c.RedirectURIs)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, uri, nil
+}
+
+// rememberLogin stores the login session and writes the session cookie, so
+// later requests of this browser can skip the login app.
+func (a *Authorize) rememberLogin(ctx context.Context, w http.ResponseWriter, cfg *config.Config, f *flow.Flow, now time.Time) error {
+	id := f.Login.SessionID
+	if id == "" {
+		var err error
+		if id, err = secret.NewUUID(a.Rand); err != nil {
+			return err
+		}
+		f.Login.SessionID = id
+	}
+	ttl := time.Duration(f.Login.RememberFor) * time.Second
+	if ttl == 0 {
+		ttl = cfg.TTL.AuthenticationSession
+	}
+	if ttl <= 0 {
+		ttl = defaultAuthSessionTTL
+	}
+	ls := &flow.LoginSession{ID: id, Subject: f.Login.Subject, AuthenticatedAt: f.Login.AuthTime,
+		Remember: true, ExpiresAt: now.Add(ttl).UTC().Truncate(time.Second),
+		IdentityProviderSessionID: f.Login.IdentityProviderSessionID}
+	if err := a.Flows.SaveLoginSession(ctx, ls); err != nil {
+		return fmt.Errorf("saving login session: %w", err)
+	}
+	err := a.Sessions.Write(w, &flow.Session{ID: ls.ID, Subject: ls.Subject, AuthTime: ls.AuthenticatedAt,
+		Remember: true, ExpiresAt: ls.ExpiresAt, IdentityProviderSessionID: ls.IdentityProviderSessionID})
+	if errors.Is(err, flow.ErrSessionTooLarge) {
+		return InvalidRequest("The login session is too large for a cookie; shorten the subject or identity_provider_session_id.").Because(err)
+	}
+	return err
+}
+
+// consentSkippable reports whether the consent app may be told skip=true:
+// the client skips consent, or a remembered consent of this subject covers
+// every requested scope and audience. prompt=consent always asks.
+func (a *Authorize) consentSkippable(ctx context.Context, f *flow.Flow, c *client.Client, now time.Time) (bool, error) {
+	if slices.Contains(f.Request.Prompt, "consent") {
+		return false, nil
+	}
+	if c.SkipConsent {
+		return true, nil
+	}
+	cs, err := a.Flows.FindRememberedConsent(ctx, f.Login.Subject, f.ClientID, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading remembered consent: %w", err)
+	}
+	return containsAll(cs.GrantedScopes, f.Request.Scope) && containsAll(cs.GrantedAudience, f.Request.Audience), nil
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// loginSessionID is the login session a consent and its tokens belong to:
+// empty when the login was neither remembered nor a remembered session.
+func loginSessionID(f *flow.Flow) string {
+	if f.Login.Remember || f.Login.Skip {
+		return f.Login.SessionID
+	}
+	return ""
+}

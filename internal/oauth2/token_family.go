@@ -1,0 +1,174 @@
+package oauth2
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/token"
+)
+
+// What the authorization_code and refresh_token grants share: a grant (the
+// "family", keyed by the request ID of the login/consent flow) mints an
+// access token, an ID token when "openid" was granted and a refresh token
+// when offline access was granted. Every token of the family carries the
+// same RequestID, so reuse of a code or of a rotated refresh token can
+// revoke them all (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2).
+
+// Grant type values.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// Refresh-token lifetimes when ttl.refresh_token is 0 (unset) and the
+// stored expiry of a token that never expires (ttl.refresh_token -1).
+// Year 9999 fits every database's timestamp column.
+const defaultRefreshTTL = 720 * time.Hour
+
+var neverExpires = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// defaultIDTokenTTL applies when neither the client nor ttl.id_token sets one.
+const defaultIDTokenTTL = time.Hour
+
+// family is one grant's durable facts, read from a code or refresh record.
+type family struct {
+	Client    *client.Client
+	RequestID string
+	Subject   string
+	Scopes    []string
+	Audience  []string
+	Session   token.GrantSession
+	// SessionJSON is the stored session, copied verbatim into refresh records.
+	SessionJSON json.RawMessage
+	GrantType   string
+}
+
+// familyLifespans are the client overrides of one grant; nil means ttl.*.
+type familyLifespans struct {
+	Access, IDToken, Refresh *client.Duration
+}
+
+// decodeSession reads the GrantSession a code or refresh record carries.
+// A record Signet wrote always decodes, so a failure is a server error.
+func decodeSession(raw json.RawMessage) (token.GrantSession, error) {
+	var s token.GrantSession
+	if len(raw) == 0 {
+		return s, nil
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return s, ServerError(err)
+	}
+	return s, nil
+}
+
+// lifespan is the client's override when positive, else the server's ttl,
+// else fallback.
+func lifespan(override *client.Duration, ttl, fallback time.Duration) time.Duration {
+	if override != nil && *override > 0 {
+		return time.Duration(*override)
+	}
+	if ttl > 0 {
+		return ttl
+	}
+	return fallback
+}
+
+// refreshExpiry follows ttl.refresh_token: negative means never, 0 the
+// default. A client override always wins.
+func refreshExpiry(now time.Time, override *client.Duration, ttl time.Duration) time.Time {
+	if override != nil && *override > 0 {
+		return now.Add(time.Duration(*override))
+	}
+	if ttl < 0 {
+		return neverExpires
+	}
+	if ttl == 0 {
+		ttl = defaultRefreshTTL
+	}
+	return now.Add(ttl)
+}
+
+// offlineGranted: a refresh token is issued only when the user granted
+// offline access and the client registered the refresh_token grant.
+func offlineGranted(c *client.Client, scopes []string) bool {
+	wants := slices.Contains(scopes, "offline") || slices.Contains(scopes, "offline_access")
+	return wants && allowsGrant(c, GrantRefreshToken)
+}
+
+// narrowScopes applies RFC 6749 section 6: the requested scope "MUST NOT
+// include any scope not originally granted", and omitting it means the
+// original scope. Matching is exact: the record holds what the user
+// consented to, not patterns.
+func narrowScopes(requested, granted []string) ([]string, error) {
+	if len(requested) == 0 {
+		return granted, nil
+	}
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return nil, InvalidScope("The scope %q was not granted originally, so a refresh cannot request it.", httpx.Clip(s, 64))
+		}
+	}
+	return dedupe(requested), nil
+}
+
+// accessClaims is the access token of the family.
+func (f *family) accessClaims(cfg *config.Config, scopes []string, now time.Time, ttl time.Duration) token.Claims {
+	return token.Claims{
+		ClientID: f.Client.ID, Subject: f.Subject, Scopes: scopes, Audience: f.Audience,
+		GrantType: f.GrantType, Issuer: cfg.IssuerURL(), IssuedAt: now, ExpiresAt: now.Add(ttl),
+		Ext: f.Session.AccessToken, RequestID: f.RequestID,
+	}
+}
+
+// idToken mints the ID token when "openid" is among scopes; "" otherwise.
+// auth_time stays the original authentication's on refresh (OIDC Core
+// section 12.2).
+func (f *family) idToken(ctx context.Context, ids *token.IDTokens, cfg *config.Config, scopes []string,
+	now time.Time, override *client.Duration, accessRaw string, withNonce bool) (string, error) {
+	if !slices.Contains(scopes, "openid") {
+		return "", nil
+	}
+	s := f.Session
+	claims := token.IDTokenClaims{
+		Issuer: cfg.IssuerURL(), Subject: f.Subject, Audience: []string{f.Client.ID},
+		ExpiresAt: now.Add(lifespan(override, cfg.TTL.IDToken, defaultIDTokenTTL)), IssuedAt: now,
+		AuthTime: s.AuthTime, RequestedAt: s.RequestedAt, ACR: s.ACR, AMR: s.AMR,
+		SessionID: s.SessionID, AccessToken: accessRaw, Extra: s.IDToken,
+	}
+	if withNonce {
+		claims.Nonce = s.Nonce
+	}
+	raw, _, err := ids.Mint(ctx, claims)
+	if err != nil {
+		return "", ServerError(err)
+	}
+	return raw, nil
+}
+
+// newRefresh mints a refresh token of the family with its full scopes
+// (section 6: a rotated token keeps the original scope).
+func (f *family) newRefresh(format token.OpaqueFormat, now, expires time.Time) (string, *token.RefreshRecord, error) {
+	raw, err := format.New()
+	if err != nil {
+		return "", nil, ServerError(err)
+	}
+	return raw, &token.RefreshRecord{
+		Digest: token.Digest(raw), ClientID: f.Client.ID, RequestID: f.RequestID, Subject: f.Subject,
+		Scopes: f.Scopes, Audience: f.Audience, Session: f.SessionJSON,
+		IssuedAt: now, ExpiresAt: expires,
+	}, nil
+}
+
+// familyResponse is the section 5.1 response.
+func familyResponse(access string, ttl time.Duration, scopes []string, idToken, refresh string) *TokenResponse {
+	return &TokenResponse{
+		AccessToken: access, TokenType: TokenTypeBearer, ExpiresIn: int64(ttl / time.Second),
+		Scope: strings.Join(scopes, " "), IDToken: idToken, RefreshToken: refresh,
+	}
+}

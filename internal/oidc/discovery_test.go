@@ -1,0 +1,79 @@
+package oidc
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"slices"
+	"testing"
+)
+
+func discoveryDoc(t *testing.T, f Features) map[string]any {
+	t.Helper()
+	d, err := NewDiscovery(BuildMetadata("https://id.example/", "https://id.example/", f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	d.ServeHTTP(w, httptest.NewRequest("GET", "/.well-known/openid-configuration", nil))
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, s := range v.([]any) {
+		out = append(out, s.(string))
+	}
+	return out
+}
+
+// The code flow's document: what a relying party's library reads to decide
+// how to talk to us.
+func TestDiscoveryListsTheCodeFlow(t *testing.T) {
+	m := discoveryDoc(t, Features{
+		GrantTypes:           []string{"authorization_code", "refresh_token", "client_credentials"},
+		ResponseTypes:        []string{"code"},
+		ResponseModes:        []string{"query"},
+		TokenAuthMethods:     []string{"client_secret_basic", "client_secret_post", "none"},
+		IDTokenAlgs:          []string{"ES256"},
+		SubjectTypes:         []string{"public", "pairwise"},
+		Userinfo:             true,
+		CodeChallengeMethods: []string{"S256"},
+		Claims:               DefaultClaims(),
+	})
+	want := map[string][]string{
+		"response_types_supported":              {"code"},
+		"response_modes_supported":              {"query"},
+		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
+		"code_challenge_methods_supported":      {"S256"},
+		"claims_supported":                      {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash"},
+		"scopes_supported":                      {"offline_access", "offline", "openid"},
+		"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
+		"id_token_signing_alg_values_supported": {"ES256"},
+		"userinfo_signing_alg_values_supported": {"ES256"},
+	}
+	for k, v := range want {
+		if got := strs(m[k]); !slices.Equal(got, v) {
+			t.Errorf("%s = %v, want %v", k, got, v)
+		}
+	}
+	if m["userinfo_endpoint"] != "https://id.example/userinfo" {
+		t.Errorf("userinfo_endpoint = %v", m["userinfo_endpoint"])
+	}
+}
+
+// Without the flow mounted, nothing of it is advertised.
+func TestDiscoveryOmitsWhatIsNotMounted(t *testing.T) {
+	m := discoveryDoc(t, Features{GrantTypes: []string{"client_credentials"}, IDTokenAlgs: []string{"RS256"}})
+	for _, k := range []string{"userinfo_endpoint", "userinfo_signing_alg_values_supported", "claims_supported", "code_challenge_methods_supported"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("%s advertised without the feature: %v", k, m[k])
+		}
+	}
+	if got := strs(m["response_modes_supported"]); !slices.Equal(got, []string{"query", "fragment"}) {
+		t.Errorf("default response modes = %v", got)
+	}
+}

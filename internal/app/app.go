@@ -214,12 +214,12 @@ func features(gs []oauth2.Grant) oidc.Features {
 // serve.cookies.*.
 func sessionCookies(cfg *config.Config, keys *secret.Keyring, now func() time.Time) (*flow.SessionCookies, error) {
 	c := cfg.Serve.Cookies
-	sameSite, err := flow.ParseSameSite(c.SameSiteMode)
+	sameSite, err := flow.ParseSameSite(cfg.CookieSameSite())
 	if err != nil {
 		return nil, fmt.Errorf("serve.cookies.same_site_mode: %w", err)
 	}
 	return flow.NewSessionCookies(flow.SessionCookieOptions{Keyring: keys,
-		Name: c.Names.Session, Path: c.Paths.Session, Domain: c.Domain, Secure: c.Secure,
+		Name: c.Names.Session, Path: c.Paths.Session, Domain: c.Domain, Secure: cfg.CookieSecure(),
 		SameSite: sameSite, LegacyWorkaround: c.SameSiteLegacyWorkaround, Now: now})
 }
 

@@ -32,12 +32,12 @@ func consentCSRFName(cfg *config.Config) string {
 // as a challenge (ttl.login_consent_request): after that the flow cannot
 // continue anyway.
 func csrfCookie(cfg *config.Config, name string) *http.Cookie {
-	sameSite, err := flow.ParseSameSite(cfg.Serve.Cookies.SameSiteMode)
+	sameSite, err := flow.ParseSameSite(cfg.CookieSameSite())
 	if err != nil {
 		sameSite = http.SameSiteLaxMode // config validation refuses this at startup
 	}
 	return &http.Cookie{Name: name, Path: "/", Domain: cfg.Serve.Cookies.Domain,
-		Secure: cfg.Serve.Cookies.Secure, HttpOnly: true, SameSite: sameSite}
+		Secure: cfg.CookieSecure(), HttpOnly: true, SameSite: sameSite}
 }
 
 func setCSRFCookie(w http.ResponseWriter, cfg *config.Config, name, value string) {

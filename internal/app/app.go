@@ -120,7 +120,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	if err != nil {
 		return nil, err
 	}
-	discovery, err := oidc.NewDiscovery(oidc.BuildMetadata(cfg.IssuerURL(), cfg.PublicURL(), features(grants)))
+	discovery, err := oidc.NewDiscovery(oidc.BuildMetadata(cfg.IssuerURL(), cfg.PublicURL(), features(cfg, grants)))
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +190,11 @@ func grantTable(gs []oauth2.Grant) map[string]oauth2.Grant {
 	return m
 }
 
-// features derives what discovery advertises from what is mounted.
-func features(gs []oauth2.Grant) oidc.Features {
+// features derives what discovery advertises from what is mounted and
+// configured. subject_types_supported is oidc.subject_identifiers.
+// supported_types: the authorization endpoint derives pairwise subjects
+// exactly when that list includes "pairwise".
+func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 	f := oidc.Features{
 		ResponseTypes:        []string{"code"},
 		ResponseModes:        []string{"query"},
@@ -201,13 +204,22 @@ func features(gs []oauth2.Grant) oidc.Features {
 		Userinfo:             true,
 		TokenAuthMethods:     []string{oauth2.AuthMethodBasic, oauth2.AuthMethodPost, oauth2.AuthMethodNone},
 		IDTokenAlgs:          []string{"RS256"},
-		SubjectTypes:         []string{"public"},
+		SubjectTypes:         subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
 		Revocation:           true,
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())
 	}
 	return f
+}
+
+// subjectTypes is the configured list, "public" when unset (Hydra's
+// default; discovery requires a non-empty subject_types_supported).
+func subjectTypes(configured []string) []string {
+	if len(configured) == 0 {
+		return []string{"public"}
+	}
+	return slices.Clone(configured)
 }
 
 // sessionCookies builds the authentication session cookie from

@@ -152,6 +152,14 @@ func validateScope(scope string) *httpx.Error {
 	return nil
 }
 
+// validateEnums checks the fields with a fixed set of values.
+//
+// subject_type "pairwise" is accepted even when the server does not list it
+// in oidc.subject_identifiers.supported_types: this package cannot see the
+// configuration (and the list may change on reload). The authorization
+// endpoint refuses such a client with unauthorized_client, and likewise a
+// pairwise client whose sector cannot be determined (no
+// sector_identifier_uri and redirect URIs on several hosts).
 func validateEnums(c *Client) *httpx.Error {
 	if c.SubjectType != "public" && c.SubjectType != "pairwise" {
 		return invalidMetadata("The field subject_type must be \"public\" or \"pairwise\".")

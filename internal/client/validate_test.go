@@ -44,6 +44,13 @@ func TestValidateAcceptsRealClients(t *testing.T) {
 		"url scope":           func(c *Client) { c.Scope = "openid https://api.example/read" },
 		"unicode name":        func(c *Client) { c.Name = "Café ☕ 应用" },
 		"sql id":              func(c *Client) { c.ID = `'; DROP TABLE clients;--` },
+		// Accepted whatever oidc.subject_identifiers.supported_types says;
+		// the authorization endpoint refuses what the server cannot serve.
+		"pairwise": func(c *Client) { c.SubjectType = "pairwise" },
+		"pairwise with sector": func(c *Client) {
+			c.SubjectType = "pairwise"
+			c.SectorIdentifierURI = "https://app.example/sector.json"
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {

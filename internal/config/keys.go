@@ -33,6 +33,7 @@ func implementedKeys() []string {
 		"oauth2.hashers.algorithm", "oauth2.hashers.bcrypt.cost", "oauth2.hashers.pbkdf2.iterations",
 		"oauth2.client_credentials.default_grant_allowed_scope",
 		"webfinger.jwks.broadcast_keys",
+		"oidc.subject_identifiers.supported_types", "oidc.subject_identifiers.pairwise.salt",
 		// Signet sends no usage statistics, so opting out is always in effect.
 		"sqa", "sqa.opt_out",
 	}

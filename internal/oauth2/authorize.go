@@ -28,8 +28,9 @@ import (
 //  1. the client's request: validated, sealed into a login_challenge, and
 //     sent to urls.login (nothing is written to storage);
 //  2. back with a login_verifier: single use recorded, sent to urls.consent;
-//  3. back with a consent_verifier: single use recorded, consent and code
-//     stored, sent to the client's redirect URI.
+//  3. back with a consent_verifier: consent and code stored (the consent,
+//     keyed by the flow ID, is what makes this verifier single use), sent
+//     to the client's redirect URI.
 //
 // Errors before the redirect URI is trusted, and errors about the browser
 // itself (CSRF, replay), are shown on an error page (or sent to urls.error);
@@ -166,7 +167,9 @@ func (a *Authorize) rememberedLogin(ctx context.Context, r *http.Request, req *A
 	if ls.Subject != s.Subject || !now.Before(ls.ExpiresAt) {
 		return fresh()
 	}
-	if req.MaxAge != nil && now.Sub(ls.AuthenticatedAt) > time.Duration(*req.MaxAge)*time.Second {
+	// OIDC Core 3.1.2.1: max_age=0 means a new login, like prompt=login,
+	// even within the second of the last one.
+	if req.MaxAge != nil && now.Sub(ls.AuthenticatedAt) >= time.Duration(*req.MaxAge)*time.Second {
 		return fresh()
 	}
 	return ls.ID, &flow.RememberedLogin{Subject: ls.Subject, AuthTime: ls.AuthenticatedAt}, nil

@@ -3,9 +3,11 @@ package oauth2
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,14 +15,23 @@ import (
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
 // afterConsent handles the browser's return with a consent_verifier: the
-// grant is checked against the client, the consent and the code are
-// stored, and the browser goes back to the client with the code.
+// grant is checked against the client, the subject the client will see is
+// decided, the consent and the code are stored, and the browser goes back
+// to the client with the code.
+//
+// Two writes happen here, and with the login verifier's one that makes
+// the three-write budget of a flow that is not remembered. The consent
+// verifier has no used-verifier record of its own: the consent session's
+// ID is the flow ID and SaveConsent refuses an existing ID, so storing the
+// consent is what makes the verifier single use, and it happens before the
+// code is minted.
 func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (string, error) {
-	f, _, err := a.openVerifier(ctx, r, cfg, verifier, flow.PurposeConsentVerifier, consentCSRFName(cfg))
+	f, _, err := a.openVerifier(r, cfg, verifier, flow.PurposeConsentVerifier, consentCSRFName(cfg))
 	if err != nil {
 		return "", err
 	}
@@ -37,11 +48,18 @@ func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *
 	if e := checkGrant(f, c, ScopeStrategyFor(cfg.Strategies.Scope)); e != nil {
 		return clientError(redirectURI, state, e), nil
 	}
+	subject, e := SubjectFor(c, f.Login, cfg.OIDC.SubjectIdentifiers)
+	if e != nil {
+		return clientError(redirectURI, state, e), nil
+	}
 	now := a.Now()
 	if err := a.Flows.SaveConsent(ctx, consentSession(f, now)); err != nil {
+		if errors.Is(err, storage.ErrConflict) {
+			return "", alreadyCompleted(err)
+		}
 		return "", fmt.Errorf("saving consent: %w", err)
 	}
-	code, err := a.issueCode(ctx, cfg, f, now)
+	code, err := a.issueCode(ctx, cfg, f, subject, now)
 	if err != nil {
 		return "", err
 	}
@@ -50,6 +68,41 @@ func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *
 		v.Set("state", state)
 	}
 	return withQuery(redirectURI, v), nil
+}
+
+// SubjectFor is the subject identifier the client sees in the code, and so
+// in every token, ID token and userinfo answer of the grant (OpenID Connect
+// Core section 8):
+//
+//   - a "public" client sees the subject the login app accepted;
+//   - a "pairwise" client sees force_subject_identifier when the login app
+//     set one (as in Hydra, it overrides the derived value), otherwise
+//     token.PairwiseSubject of its sector, the login subject and
+//     oidc.subject_identifiers.pairwise.salt.
+//
+// Client registration accepts subject_type "pairwise" whatever the server
+// supports (the client package cannot see the configuration), so this is
+// where a pairwise client is refused when oidc.subject_identifiers.
+// supported_types lacks "pairwise", or when its sector cannot be
+// determined. The refusal is unauthorized_client: the registration, not
+// the request, must change.
+func SubjectFor(c *client.Client, login flow.LoginResult, ids config.SubjectIdentifiers) (string, *httpx.Error) {
+	if c.SubjectType != "pairwise" {
+		return login.Subject, nil
+	}
+	if !slices.Contains(ids.SupportedTypes, "pairwise") {
+		return "", UnauthorizedClient("The client uses subject_type \"pairwise\", but this server does not support it " +
+			"(oidc.subject_identifiers.supported_types does not include \"pairwise\").")
+	}
+	if login.ForceSubjectIdentifier != "" {
+		return login.ForceSubjectIdentifier, nil
+	}
+	sector, err := token.SectorIdentifier(c)
+	if err != nil {
+		// The message names the client and how to fix it; it holds no secret.
+		return "", UnauthorizedClient("%s", strings.TrimPrefix(err.Error(), token.ErrNoSectorIdentifier.Error()+": ")).Because(err)
+	}
+	return token.PairwiseSubject(sector, login.Subject, ids.Pairwise.Salt), nil
 }
 
 // checkGrant refuses a consent that grants what the client may not hold:
@@ -103,8 +156,9 @@ func consentClaims(c flow.ConsentResult) json.RawMessage {
 
 // issueCode stores the authorization code (one write) bound to the
 // client, the redirect URI as requested and the PKCE challenge, and
-// returns the raw code. Only its digest is stored.
-func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.Flow, now time.Time) (string, error) {
+// returns the raw code. Only its digest is stored. subject is what the
+// client sees (SubjectFor); the consent keeps the local one.
+func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.Flow, subject string, now time.Time) (string, error) {
 	if err := f.IssueCode(); err != nil {
 		return "", err
 	}
@@ -127,7 +181,7 @@ func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.F
 	rec := &token.CodeRecord{
 		Digest: digest, ClientID: f.ClientID, RequestID: f.ID, RedirectURI: f.Request.RedirectURI,
 		CodeChallenge: f.Request.CodeChallenge, CodeChallengeMethod: f.Request.CodeChallengeMethod,
-		Subject: f.Login.Subject, Scopes: f.Consent.GrantedScope, Audience: f.Consent.GrantedAudience,
+		Subject: subject, Scopes: f.Consent.GrantedScope, Audience: f.Consent.GrantedAudience,
 		Session: session, IssuedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	if err := a.Codes.CreateCode(ctx, rec); err != nil {

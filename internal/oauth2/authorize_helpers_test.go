@@ -79,6 +79,11 @@ func (s *azStore) SaveConsent(_ context.Context, c *flow.ConsentSession) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.saveConsent++
+	for _, have := range s.consents {
+		if have.ID == c.ID {
+			return storage.ErrConflict // as the SQL store: the flow ID is the key
+		}
+	}
 	s.consents = append(s.consents, c)
 	return nil
 }

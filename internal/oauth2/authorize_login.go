@@ -12,6 +12,7 @@ import (
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/flow"
+	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage"
 )
@@ -20,9 +21,15 @@ import (
 // is checked to belong to this browser and used once, the login session is
 // remembered when asked, and the flow moves on to the consent app.
 func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (string, error) {
-	f, csrf, err := a.openVerifier(ctx, r, cfg, verifier, flow.PurposeLoginVerifier, loginCSRFName(cfg))
+	f, csrf, err := a.openVerifier(r, cfg, verifier, flow.PurposeLoginVerifier, loginCSRFName(cfg))
 	if err != nil {
 		return "", err
+	}
+	if err := a.Flows.UseVerifier(ctx, string(flow.PurposeLoginVerifier)+":"+f.ID, f.Expires); err != nil {
+		if errors.Is(err, storage.ErrAlreadyUsed) {
+			return "", alreadyCompleted(err)
+		}
+		return "", fmt.Errorf("recording the login verifier's use: %w", err)
 	}
 	c, redirectURI, err := a.flowClient(ctx, f)
 	if err != nil {
@@ -61,10 +68,12 @@ func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *ht
 	return withQuery(cfg.URLs.Consent, url.Values{"consent_challenge": {challenge}}), nil
 }
 
-// openVerifier opens a verifier, checks it came back to the browser that
-// started the flow, and records its single use. It returns the CSRF cookie
-// value so the next step can bind to the same browser.
-func (a *Authorize) openVerifier(ctx context.Context, r *http.Request, cfg *config.Config, verifier string, p flow.Purpose, cookieName string) (*flow.Flow, string, error) {
+// openVerifier opens a verifier and checks it came back to the browser
+// that started the flow. It returns the CSRF cookie value so the next step
+// can bind to the same browser. It writes nothing: single use is the
+// caller's (UseVerifier for the login verifier; SaveConsent, keyed by the
+// flow ID, for the consent verifier).
+func (a *Authorize) openVerifier(r *http.Request, cfg *config.Config, verifier string, p flow.Purpose, cookieName string) (*flow.Flow, string, error) {
 	f, err := a.Sealer.Open(verifier, p)
 	if err != nil {
 		return nil, "", InvalidRequest("The %s is invalid or has expired; start the sign-in again from the application.", p).Because(err)
@@ -76,13 +85,12 @@ func (a *Authorize) openVerifier(ctx context.Context, r *http.Request, cfg *conf
 	if err := f.CheckCSRF(csrf); err != nil {
 		return nil, "", csrfError(cfg, cookieName, csrf == "").Because(err)
 	}
-	if err := a.Flows.UseVerifier(ctx, string(p)+":"+f.ID, f.Expires); err != nil {
-		if errors.Is(err, storage.ErrAlreadyUsed) {
-			return nil, "", InvalidRequest("This step of the sign-in was already completed (a double submit or the back button); start again from the application.").Because(err)
-		}
-		return nil, "", fmt.Errorf("recording %s use: %w", p, err)
-	}
 	return f, csrf, nil
+}
+
+// alreadyCompleted is the answer to a verifier used a second time.
+func alreadyCompleted(err error) *httpx.Error {
+	return InvalidRequest("This step of the sign-in was already completed (a double submit or the back button); start again from the application.").Because(err)
 }
 
 // flowClient reads the flow's client and recomputes the trusted redirect

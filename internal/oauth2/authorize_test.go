@@ -34,8 +34,9 @@ func TestAuthorizeHappyPath(t *testing.T) {
 	if q.Get("state") != azState || q.Get("iss") != azIssuer || q.Get("scope") != "openid offline" || q.Get("code") == "" {
 		t.Fatalf("final redirect query %v", q)
 	}
-	// A non-remembered flow: 2 verifier uses + 1 consent + 1 code.
-	if e.db.useVerifier != 2 || e.db.saveConsent != 1 || e.db.createCode != 1 || e.db.writes() != 4 {
+	// A non-remembered flow: the login verifier's use, the consent (which
+	// also makes the consent verifier single use) and the code.
+	if e.db.useVerifier != 1 || e.db.saveConsent != 1 || e.db.createCode != 1 || e.db.writes() != 3 {
 		t.Fatalf("writes: verifiers %d consents %d codes %d total %d", e.db.useVerifier, e.db.saveConsent, e.db.createCode, e.db.writes())
 	}
 	rec := e.db.codes[0]

@@ -1,4 +1,4 @@
-package oidc
+package token
 
 // OpenID Connect Core 1.0 section 8: subject identifier types. A "public"
 // client sees the subject the login app accepted; a "pairwise" client sees
@@ -18,10 +18,14 @@ package oidc
 // within one sector (the sector is a fixed prefix and the salt a fixed
 // suffix), which is the only place distinct subjects must stay distinct.
 //
-// Where it sits: the token and userinfo code calls SectorIdentifier and
-// PairwiseSubject for clients whose subject_type is "pairwise", just before
-// an ID token is minted or userinfo is answered; stored consent sessions
-// keep the local subject.
+// Where it sits: the authorization endpoint calls SectorIdentifier and
+// PairwiseSubject once, when the consent verifier comes back, for clients
+// whose subject_type is "pairwise". The derived value is what the code
+// carries, so every token, ID token and userinfo answer of that grant sees
+// it without deriving it again. Consent and login sessions keep the local
+// subject, because the admin API lists and revokes them by the subject the
+// login app knows. It lives in token (not oidc) so that oauth2, which
+// cannot import oidc, can call it.
 
 import (
 	"crypto/sha256"
@@ -36,7 +40,7 @@ import (
 // ErrNoSectorIdentifier is returned by SectorIdentifier for a client whose
 // sector cannot be determined. The wrapped message says how to fix the
 // client and is safe to show.
-var ErrNoSectorIdentifier = errors.New("oidc: no sector identifier")
+var ErrNoSectorIdentifier = errors.New("token: no sector identifier")
 
 // PairwiseSubject derives the pairwise subject of localSubject for a sector
 // (see the construction above). It is deterministic: the same inputs always

@@ -1,4 +1,4 @@
-package oidc
+package token
 
 import (
 	"crypto/sha256"

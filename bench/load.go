@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -25,12 +26,36 @@ func (r result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds()
 // must return a fresh *http.Request each time.
 type request func() (*http.Request, error)
 
-// run drives newReq with a fixed number of workers for a fixed duration over
-// keep-alive connections, and counts a response as an error unless its
-// status is want. At the end no new request starts but those in flight
-// finish and are counted, so that every statement the server ran belongs
-// to a counted request.
-func run(ctx context.Context, hc *http.Client, newReq request, want int, workers int, d time.Duration) result {
+// operation is one counted unit of a scenario: a single request, or a whole
+// browser flow of several. It is called concurrently.
+type operation func(ctx context.Context) error
+
+// single turns a request into an operation that fails unless the response
+// status is want.
+func single(hc *http.Client, newReq request, want int) operation {
+	return func(ctx context.Context) error {
+		req, err := newReq()
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req.WithContext(ctx))
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("%s: %s", resp.Status, truncate(string(body), 200))
+		}
+		return nil
+	}
+}
+
+// run drives op with a fixed number of workers for a fixed duration and
+// counts each failed operation as an error. At the end no new operation
+// starts but those in flight finish and are counted, so that every
+// statement the server ran belongs to a counted operation.
+func run(ctx context.Context, op operation, workers int, d time.Duration) result {
 	deadline := time.Now().Add(d)
 	var (
 		mu       sync.Mutex
@@ -48,25 +73,12 @@ func run(ctx context.Context, hc *http.Client, newReq request, want int, workers
 			var nerr int
 			var ferr string
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				req, err := newReq()
-				if err != nil {
-					nerr++
-					ferr = err.Error()
-					continue
-				}
 				t0 := time.Now()
-				resp, err := hc.Do(req.WithContext(ctx))
+				err := op(ctx)
+				lat = append(lat, time.Since(t0))
 				if err != nil {
 					nerr++
 					ferr = err.Error()
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				lat = append(lat, time.Since(t0))
-				if resp.StatusCode != want {
-					nerr++
-					ferr = resp.Status + ": " + truncate(string(body), 200)
 				}
 			}
 			mu.Lock()

@@ -30,9 +30,9 @@ func main() {
 		workers    = flag.Int("c", 16, "concurrent workers (keep-alive connections)")
 		dur        = flag.Duration("d", 10*time.Second, "duration of each scenario")
 		iterations = flag.Int("pbkdf2-iterations", 25000, "oauth2.hashers.pbkdf2.iterations of the server")
-		only       = flag.String("only", "", "run only scenarios whose name contains this")
+		only       = flag.String("only", "", "run only scenarios whose name contains this (or one of these, comma-separated)")
 		bin        = flag.String("bin", "", "signet binary to run (default: build ./cmd/signet)")
-		jwtAlg     = flag.String("jwt-alg", "", "first add a key of this algorithm (ES256, EdDSA…) to hydra.jwt.access-token, so JWT access tokens are signed with it instead of the generated RSA-4096 key")
+		jwtAlg     = flag.String("jwt-alg", "", "first add a key of this algorithm (ES256, EdDSA…) to hydra.jwt.access-token and hydra.openid.id-token, so JWT access tokens and ID tokens are signed with it instead of the generated RSA-4096 keys")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -59,47 +59,63 @@ func benchmark(ctx context.Context, dsn string, workers int, dur time.Duration, 
 			return fmt.Errorf("migrating %s: %w", dsn, err)
 		}
 	}
+	// Browser flows hold several connections per worker (public, admin and
+	// the login app's), so the idle pool is sized for that.
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: workers * 8, MaxIdleConnsPerHost: workers * 4, IdleConnTimeout: time.Minute,
+	}}
+	app, err := listenLoginApp(hc)
+	if err != nil {
+		return err
+	}
+	defer app.close()
 	srv, err := startServer(ctx, bin, []string{"DSN=" + dsn,
-		"OAUTH2_HASHERS_PBKDF2_ITERATIONS=" + strconv.Itoa(iterations)})
+		"OAUTH2_HASHERS_PBKDF2_ITERATIONS=" + strconv.Itoa(iterations),
+		"URLS_LOGIN=" + app.url() + "/login", "URLS_CONSENT=" + app.url() + "/consent"})
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
+	app.admin = srv.adminURL
 	idle, _ := srv.memory()
 
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: workers * 2, MaxIdleConnsPerHost: workers * 2, IdleConnTimeout: time.Minute,
-	}}
-	fx, err := setup(ctx, hc, srv.publicURL, srv.adminURL)
+	fx, err := setup(ctx, hc, srv.publicURL, srv.adminURL, app.url()+"/callback")
 	if err != nil {
 		return err
 	}
 	signing := "RSA-4096 (generated at first start)"
 	if jwtAlg != "" {
-		if err := addAccessTokenKey(ctx, hc, srv.adminURL, jwtAlg); err != nil {
-			return err
+		for _, set := range []string{"hydra.jwt.access-token", "hydra.openid.id-token"} {
+			if err := addSigningKey(ctx, hc, srv.adminURL, set, jwtAlg); err != nil {
+				return err
+			}
 		}
 		signing = jwtAlg
 	}
 
-	fmt.Printf("signet on %s: %d workers, %s per scenario, pbkdf2 %d iterations, JWT signing key %s\n",
+	fmt.Printf("signet on %s: %d workers, %s per scenario, pbkdf2 %d iterations, JWT and ID token signing key %s\n",
 		redact(dsn), workers, dur, iterations, signing)
 	fmt.Printf("start to ready: %s, idle memory (RSS): %.1f MiB\n\n", srv.StartToReady.Round(time.Millisecond), float64(idle)/1024)
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\terrors\tdb round trips/req\t")
+	fmt.Fprintln(tw, "scenario\tper s\tp50\tp99\terrors\tdb round trips/op\tone op is\t")
 	for _, sc := range fx.scenarios() {
-		if only != "" && !strings.Contains(sc.Name, only) {
+		if !selected(sc.Name, only) {
 			continue
 		}
+		if sc.Name == "refresh" {
+			if err := fx.fillRefreshPool(ctx, workers); err != nil {
+				return err
+			}
+		}
 		before, qerr := queryCount(ctx, hc, srv.adminURL)
-		res := run(ctx, hc, sc.New, sc.Want, workers, dur)
+		res := run(ctx, sc.Op, workers, dur)
 		after, _ := queryCount(ctx, hc, srv.adminURL)
 		trips := "n/a"
 		if qerr == nil && res.Requests > 0 {
 			trips = fmt.Sprintf("%.2f", (after-before)/float64(res.Requests))
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%s\t\n", sc.Name, res.RPS(),
-			res.P50.Round(10*time.Microsecond), res.P99.Round(10*time.Microsecond), res.Errors, trips)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t\n", sc.Name, res.RPS(),
+			res.P50.Round(10*time.Microsecond), res.P99.Round(10*time.Microsecond), res.Errors, trips, sc.Unit)
 		if res.Errors > 0 {
 			defer fmt.Printf("first error in %q: %s\n", sc.Name, res.FirstError)
 		}
@@ -116,4 +132,18 @@ func redact(dsn string) string {
 		return u.Redacted()
 	}
 	return dsn
+}
+
+// selected reports whether name contains one of the comma-separated parts
+// of only; an empty only selects every scenario.
+func selected(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for _, part := range strings.Split(only, ",") {
+		if part != "" && strings.Contains(name, part) {
+			return true
+		}
+	}
+	return false
 }

@@ -13,29 +13,38 @@ import (
 	"strings"
 )
 
-// scenario is one measured request kind.
+// scenario is one measured operation kind; Unit names what one counted
+// operation is (a request, or a whole browser flow).
 type scenario struct {
 	Name string
-	Want int // expected status
-	New  request
+	Unit string
+	Op   operation
 }
 
-// fixture holds what the scenarios share: two clients and a live token.
+// fixture holds what the scenarios share: three clients, a live token and
+// one refresh token per worker.
 type fixture struct {
+	hc            *http.Client
 	public, admin string
 	opaqueID      string
 	jwtID         string
 	secret        string
 	token         string
+	flow          *flowClient
+	refreshPool   chan string
 }
 
-func setup(ctx context.Context, hc *http.Client, public, admin string) (*fixture, error) {
-	f := &fixture{public: public, admin: admin, secret: "bench-client-secret-0123456789"}
+func setup(ctx context.Context, hc *http.Client, public, admin, redirect string) (*fixture, error) {
+	f := &fixture{hc: hc, public: public, admin: admin, secret: "bench-client-secret-0123456789"}
 	var err error
 	if f.opaqueID, err = createClient(ctx, hc, admin, f.secret, "opaque"); err != nil {
 		return nil, err
 	}
 	if f.jwtID, err = createClient(ctx, hc, admin, f.secret, "jwt"); err != nil {
+		return nil, err
+	}
+	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
+	if f.flow.id, err = createFlowClient(ctx, hc, admin, f.secret, redirect); err != nil {
 		return nil, err
 	}
 	req, _ := f.tokenRequest(f.opaqueID)()
@@ -55,11 +64,15 @@ func setup(ctx context.Context, hc *http.Client, public, admin string) (*fixture
 }
 
 func createClient(ctx context.Context, hc *http.Client, admin, secret, strategy string) (string, error) {
-	body, _ := json.Marshal(map[string]any{
+	return postClient(ctx, hc, admin, map[string]any{
 		"client_secret": secret, "grant_types": []string{"client_credentials"},
 		"scope":                      "read write",
 		"token_endpoint_auth_method": "client_secret_basic", "access_token_strategy": strategy,
 	})
+}
+
+func postClient(ctx context.Context, hc *http.Client, admin string, fields map[string]any) (string, error) {
+	body, _ := json.Marshal(fields)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/admin/clients", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
@@ -75,6 +88,30 @@ func createClient(ctx context.Context, hc *http.Client, admin, secret, strategy 
 		return "", fmt.Errorf("creating a client: %s: %s", resp.Status, truncate(string(raw), 300))
 	}
 	return c.ID, nil
+}
+
+// createFlowClient registers the confidential client of the browser flow.
+func createFlowClient(ctx context.Context, hc *http.Client, admin, secret, redirect string) (string, error) {
+	return postClient(ctx, hc, admin, map[string]any{
+		"client_secret": secret, "grant_types": []string{"authorization_code", "refresh_token"},
+		"response_types": []string{"code"}, "redirect_uris": []string{redirect},
+		"scope": "openid offline_access", "token_endpoint_auth_method": "client_secret_basic",
+	})
+}
+
+// fillRefreshPool runs n browser flows and keeps their refresh tokens, one
+// rotation chain per worker of the refresh scenario. It runs after the
+// browser flow scenario's count, so it is not measured.
+func (f *fixture) fillRefreshPool(ctx context.Context, n int) error {
+	f.refreshPool = make(chan string, n)
+	for i := 0; i < n; i++ {
+		t, err := f.flow.browserFlow(ctx)
+		if err != nil {
+			return fmt.Errorf("obtaining refresh tokens: %w", err)
+		}
+		f.refreshPool <- t.RefreshToken
+	}
+	return nil
 }
 
 func (f *fixture) tokenRequest(clientID string) request {
@@ -115,13 +152,16 @@ func (f *fixture) scenarios() []scenario {
 		repl = 'B'
 	}
 	forged := f.token[:i] + string(repl) + f.token[i+1:]
+	ok := func(r request) operation { return single(f.hc, r, http.StatusOK) }
 	return []scenario{
-		{"client_credentials (opaque)", http.StatusOK, f.tokenRequest(f.opaqueID)},
-		{"client_credentials (jwt)", http.StatusOK, f.tokenRequest(f.jwtID)},
-		{"introspection (valid)", http.StatusOK, f.introspectRequest(f.token)},
-		{"introspection (forged)", http.StatusOK, f.introspectRequest(forged)},
-		{"jwks", http.StatusOK, get(f.public + "/.well-known/jwks.json")},
-		{"discovery", http.StatusOK, get(f.public + "/.well-known/openid-configuration")},
+		{"client_credentials (opaque)", "req", ok(f.tokenRequest(f.opaqueID))},
+		{"client_credentials (jwt)", "req", ok(f.tokenRequest(f.jwtID))},
+		{"introspection (valid)", "req", ok(f.introspectRequest(f.token))},
+		{"introspection (forged)", "req", ok(f.introspectRequest(forged))},
+		{"jwks", "req", ok(get(f.public + "/.well-known/jwks.json"))},
+		{"discovery", "req", ok(get(f.public + "/.well-known/openid-configuration"))},
+		{"browser flow", "flow", func(ctx context.Context) error { _, err := f.flow.browserFlow(ctx); return err }},
+		{"refresh", "req", func(ctx context.Context) error { return f.flow.refreshChains(f.refreshPool)(ctx) }},
 	}
 }
 
@@ -144,11 +184,12 @@ func queryCount(ctx context.Context, hc *http.Client, admin string) (float64, er
 	return 0, fmt.Errorf("signet_db_queries_total not found in the metrics")
 }
 
-// addAccessTokenKey generates a key in hydra.jwt.access-token through the
-// admin API; being the newest, it signs every JWT access token after that.
-func addAccessTokenKey(ctx context.Context, hc *http.Client, admin, alg string) error {
-	body, _ := json.Marshal(map[string]string{"alg": alg, "use": "sig", "kid": "bench-" + strings.ToLower(alg)})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/admin/keys/hydra.jwt.access-token", bytes.NewReader(body))
+// addSigningKey generates a key in set (hydra.jwt.access-token or
+// hydra.openid.id-token) through the admin API; being the newest, it signs
+// every token of that kind after that.
+func addSigningKey(ctx context.Context, hc *http.Client, admin, set, alg string) error {
+	body, _ := json.Marshal(map[string]string{"alg": alg, "use": "sig", "kid": "bench-" + strings.ToLower(alg) + "-" + set})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, admin+"/admin/keys/"+set, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -157,7 +198,7 @@ func addAccessTokenKey(ctx context.Context, hc *http.Client, admin, alg string) 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		raw, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("adding a %s key: %s: %s", alg, resp.Status, truncate(string(raw), 300))
+		return fmt.Errorf("adding a %s key to %s: %s: %s", alg, set, resp.Status, truncate(string(raw), 300))
 	}
 	return nil
 }

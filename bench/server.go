@@ -45,6 +45,8 @@ func startServer(ctx context.Context, bin string, env []string) (*server, error)
 		"SERVE_PUBLIC_HOST=127.0.0.1", "SERVE_PUBLIC_PORT=" + strconv.Itoa(pub),
 		"SERVE_ADMIN_HOST=127.0.0.1", "SERVE_ADMIN_PORT=" + strconv.Itoa(adm),
 		"URLS_SELF_ISSUER=https://bench.signet.test/",
+		// The browser flow comes back to the public port over plain http.
+		"URLS_SELF_PUBLIC=http://127.0.0.1:" + strconv.Itoa(pub) + "/",
 		"SECRETS_SYSTEM=benchmark-secret-0123456789",
 		"LOG_LEVEL=warn",
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),

@@ -145,7 +145,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &oauth2.Authorize{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
-			CodeFormat: codeFormat, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
+			CodeFormat: codeFormat, IDTokens: idTokens, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
 		loginConsent:  &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now},
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now},
 		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,

@@ -2,6 +2,7 @@ package oauth2
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -42,10 +43,13 @@ type Authorize struct {
 	Sealer     *flow.Sealer
 	Sessions   *flow.SessionCookies
 	CodeFormat token.OpaqueFormat
-	Config     func() *config.Config
-	Now        func() time.Time
-	Rand       io.Reader
-	Log        *slog.Logger
+	// IDTokens reads id_token_hint values; a request carrying a hint is
+	// refused with a server error when it is nil.
+	IDTokens *token.IDTokens
+	Config   func() *config.Config
+	Now      func() time.Time
+	Rand     io.Reader
+	Log      *slog.Logger
 }
 
 // Parameter names of the three entries.
@@ -115,8 +119,23 @@ func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 		return "", aerr.Err
 	}
+	hint, herr, err := a.readIDTokenHint(ctx, req.IDTokenHint, cfg.IssuerURL())
+	if err != nil {
+		return "", err
+	}
+	if herr != nil {
+		return clientError(redirectURI, req.State, herr), nil
+	}
 	now := a.Now()
 	sessionID, remembered, err := a.rememberedLogin(ctx, r, req, now)
+	if err != nil {
+		return "", err
+	}
+	if remembered != nil && hint != nil && !hint.names(c, remembered.Subject, cfg) {
+		// OIDC Core 3.1.2.1: a session of another user than the hint
+		// names must not answer for it; the login app is asked instead.
+		sessionID, remembered, err = a.newLoginSession()
+	}
 	if err != nil {
 		return "", err
 	}
@@ -126,7 +145,7 @@ func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if cfg.URLs.Login == "" {
 		return "", unconfigured("urls.login", "URLS_LOGIN", "login")
 	}
-	f, csrf, err := flow.New(a.Rand, now, req.ClientID, flowRequest(req))
+	f, csrf, err := flow.New(a.Rand, now, req.ClientID, flowRequest(req, hint))
 	if err != nil {
 		return "", err
 	}
@@ -149,10 +168,7 @@ func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Re
 // usable only while the server's record exists for the same subject and
 // has not expired, no prompt=login, and max_age is not exceeded.
 func (a *Authorize) rememberedLogin(ctx context.Context, r *http.Request, req *AuthorizeRequest, now time.Time) (string, *flow.RememberedLogin, error) {
-	fresh := func() (string, *flow.RememberedLogin, error) {
-		id, err := secret.NewUUID(a.Rand)
-		return id, nil, err
-	}
+	fresh := a.newLoginSession
 	s, err := a.Sessions.Read(r)
 	if err != nil || slices.Contains(req.Prompt, "login") {
 		return fresh()
@@ -175,6 +191,13 @@ func (a *Authorize) rememberedLogin(ctx context.Context, r *http.Request, req *A
 	return ls.ID, &flow.RememberedLogin{Subject: ls.Subject, AuthTime: ls.AuthenticatedAt}, nil
 }
 
+// newLoginSession is the answer "no usable session": the flow gets a new
+// login session ID, used if the login app asks to remember the login.
+func (a *Authorize) newLoginSession() (string, *flow.RememberedLogin, error) {
+	id, err := secret.NewUUID(a.Rand)
+	return id, nil, err
+}
+
 // authorizeOptions maps the configuration onto request validation.
 func authorizeOptions(cfg *config.Config) AuthorizeOptions {
 	return AuthorizeOptions{
@@ -184,11 +207,12 @@ func authorizeOptions(cfg *config.Config) AuthorizeOptions {
 	}
 }
 
-// flowRequest copies every validated parameter into the flow. RedirectURI
+// flowRequest copies every validated parameter, and the verified hint's
+// claims, into the flow. RedirectURI
 // stays as requested ("" when omitted): the token endpoint must compare
 // against what the client sent (RFC 6749 section 4.1.3).
-func flowRequest(req *AuthorizeRequest) flow.Request {
-	return flow.Request{
+func flowRequest(req *AuthorizeRequest, hint *idTokenHint) flow.Request {
+	fr := flow.Request{
 		ResponseType:        req.ResponseType,
 		ResponseMode:        req.ResponseMode,
 		RedirectURI:         req.RedirectURI,
@@ -205,6 +229,10 @@ func flowRequest(req *AuthorizeRequest) flow.Request {
 		Display:             req.Display,
 		LoginHint:           req.LoginHint,
 	}
+	if hint != nil {
+		fr.IDTokenHintClaims = hint.Claims
+	}
+	return fr
 }
 
 // LoginRequired is OpenID Connect Core section 3.1.2.6's login_required.
@@ -235,4 +263,63 @@ func withQuery(base string, v url.Values) string {
 		return base + "&" + v.Encode()
 	}
 	return base + "?" + v.Encode()
+}
+
+// idTokenHint is a verified id_token_hint (OIDC Core 3.1.2.1): the subject
+// it names, as the client saw it, and its claims for the login app.
+type idTokenHint struct {
+	Subject string
+	Claims  json.RawMessage // a JSON object, numbers as issued
+}
+
+// readIDTokenHint verifies raw when present. A hint Signet did not issue
+// (foreign key, alg none or HMAC, tampered, other issuer) is the client's
+// error, answered at its redirect URI as invalid_request (3.1.2.6); an
+// expired hint is accepted, as the client typically holds an old ID token.
+// Failing to read Signet's own key set is a server error.
+func (a *Authorize) readIDTokenHint(ctx context.Context, raw, issuer string) (*idTokenHint, *httpx.Error, error) {
+	if raw == "" {
+		return nil, nil, nil
+	}
+	if a.IDTokens == nil {
+		return nil, nil, errors.New("oauth2: id_token_hint received but the authorization endpoint has no ID token reader")
+	}
+	claims, err := a.IDTokens.ParseHint(ctx, raw, issuer)
+	if errors.Is(err, token.ErrInvalidHint) {
+		// ParseHint's reasons are written to be shown; they hold no secret.
+		why := strings.TrimPrefix(err.Error(), token.ErrInvalidHint.Error()+": ")
+		return nil, InvalidRequest("The id_token_hint was not accepted: %s.", why).Because(err), nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, _ := claims["sub"].(string) // ParseHint guarantees a non-empty string
+	body, err := json.Marshal(claims)
+	if err != nil {
+		return nil, nil, fmt.Errorf("oauth2: encoding id_token_hint claims: %w", err)
+	}
+	return &idTokenHint{Subject: sub, Claims: body}, nil, nil
+}
+
+// names reports whether the hint names subject (a local subject), compared
+// as client c sees it: for a pairwise client the pairwise value. A subject
+// that cannot be mapped for c never matches; the flow reports why when it
+// reaches the consent step.
+func (h *idTokenHint) names(c *client.Client, subject string, cfg *config.Config) bool {
+	seen, e := SubjectFor(c, flow.LoginResult{Subject: subject}, cfg.OIDC.SubjectIdentifiers)
+	return e == nil && seen == h.Subject
+}
+
+// hintSubject is the sub claim of the hint a flow carries, "" without one.
+func hintSubject(f *flow.Flow) string {
+	if len(f.Request.IDTokenHintClaims) == 0 {
+		return ""
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(f.Request.IDTokenHintClaims, &c) != nil {
+		return ""
+	}
+	return c.Sub
 }

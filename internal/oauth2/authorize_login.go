@@ -39,11 +39,16 @@ func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *ht
 	if f.State == flow.StateLoginRejected {
 		return clientError(redirectURI, f.Request.State, rejectError(f.Error)), nil
 	}
-	now := a.Now()
-	if f.Login.Remember && !f.Login.Skip {
-		if err := a.rememberLogin(ctx, w, cfg, f, now); err != nil {
-			return "", err
+	if sub := hintSubject(f); sub != "" {
+		// OIDC Core 3.1.2.1: the user who signed in must be the one the
+		// client named; checked before anything is remembered.
+		if seen, e := SubjectFor(c, f.Login, cfg.OIDC.SubjectIdentifiers); e == nil && seen != sub {
+			return clientError(redirectURI, f.Request.State, LoginRequired("The user who signed in is not the user the id_token_hint names.")), nil
 		}
+	}
+	now := a.Now()
+	if err := a.keepLoginSession(ctx, w, cfg, f, now); err != nil {
+		return "", err
 	}
 	skip, err := a.consentSkippable(ctx, f, c, now)
 	if err != nil {
@@ -111,6 +116,19 @@ func (a *Authorize) flowClient(ctx context.Context, f *flow.Flow) (*client.Clien
 	return c, uri, nil
 }
 
+// keepLoginSession writes what the login outcome asks to keep: a new
+// remembered session, or, for a skipped login accepted with
+// extend_session_lifespan, the remembered session's later expiry.
+func (a *Authorize) keepLoginSession(ctx context.Context, w http.ResponseWriter, cfg *config.Config, f *flow.Flow, now time.Time) error {
+	switch {
+	case f.Login.Remember && !f.Login.Skip:
+		return a.rememberLogin(ctx, w, cfg, f, now)
+	case f.Login.Skip && f.Login.ExtendSessionLifespan:
+		return a.extendLogin(ctx, w, cfg, f, now)
+	}
+	return nil
+}
+
 // rememberLogin stores the login session and writes the session cookie, so
 // later requests of this browser can skip the login app.
 func (a *Authorize) rememberLogin(ctx context.Context, w http.ResponseWriter, cfg *config.Config, f *flow.Flow, now time.Time) error {
@@ -122,16 +140,48 @@ func (a *Authorize) rememberLogin(ctx context.Context, w http.ResponseWriter, cf
 		}
 		f.Login.SessionID = id
 	}
-	ttl := time.Duration(f.Login.RememberFor) * time.Second
+	ls := &flow.LoginSession{ID: id, Subject: f.Login.Subject, AuthenticatedAt: f.Login.AuthTime,
+		Remember: true, ExpiresAt: sessionExpiry(cfg, f.Login.RememberFor, now),
+		IdentityProviderSessionID: f.Login.IdentityProviderSessionID}
+	return a.saveLoginSession(ctx, w, ls)
+}
+
+// extendLogin moves the remembered session's expiry to remember_for (or
+// ttl.authentication_session) from now, in the record and the cookie. It
+// only ever extends: a session ended meanwhile (logout, admin) or already
+// expired stays ended, and an expiry already later than the new one stays.
+// auth_time is unchanged, as no one authenticated.
+func (a *Authorize) extendLogin(ctx context.Context, w http.ResponseWriter, cfg *config.Config, f *flow.Flow, now time.Time) error {
+	ls, err := a.Flows.GetLoginSession(ctx, f.Login.SessionID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading login session: %w", err)
+	}
+	until := sessionExpiry(cfg, f.Login.RememberFor, now)
+	if ls.Subject != f.Login.Subject || !now.Before(ls.ExpiresAt) || !until.After(ls.ExpiresAt) {
+		return nil
+	}
+	ls.ExpiresAt = until
+	return a.saveLoginSession(ctx, w, ls)
+}
+
+// sessionExpiry is when a session remembered now ends: rememberFor seconds
+// when set, else ttl.authentication_session, else Hydra's default.
+func sessionExpiry(cfg *config.Config, rememberFor int64, now time.Time) time.Time {
+	ttl := time.Duration(rememberFor) * time.Second
 	if ttl == 0 {
 		ttl = cfg.TTL.AuthenticationSession
 	}
 	if ttl <= 0 {
 		ttl = defaultAuthSessionTTL
 	}
-	ls := &flow.LoginSession{ID: id, Subject: f.Login.Subject, AuthenticatedAt: f.Login.AuthTime,
-		Remember: true, ExpiresAt: now.Add(ttl).UTC().Truncate(time.Second),
-		IdentityProviderSessionID: f.Login.IdentityProviderSessionID}
+	return now.Add(ttl).UTC().Truncate(time.Second)
+}
+
+// saveLoginSession stores ls and writes the matching session cookie.
+func (a *Authorize) saveLoginSession(ctx context.Context, w http.ResponseWriter, ls *flow.LoginSession) error {
 	if err := a.Flows.SaveLoginSession(ctx, ls); err != nil {
 		return fmt.Errorf("saving login session: %w", err)
 	}

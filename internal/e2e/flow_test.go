@@ -27,6 +27,9 @@ type loginApp struct {
 	remember       bool
 	sawLoginSkip   bool
 	sawConsentSkip bool
+	rejectLogout   bool
+	// sawLogout is the last logout request the app was shown.
+	sawLogout *hydra.OAuth2LogoutRequest
 }
 
 func (a *loginApp) handler(t *testing.T) http.Handler {
@@ -91,6 +94,31 @@ func (a *loginApp) handler(t *testing.T) http.Handler {
 		}
 		http.Redirect(w, r, to.RedirectTo, http.StatusFound)
 	})
+	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		challenge := r.URL.Query().Get("logout_challenge")
+		req, _, err := a.srv.Admin.OAuth2API.GetOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute()
+		if err != nil {
+			t.Errorf("logout app: GetOAuth2LogoutRequest: %v", sdkErr(err))
+			http.Error(w, "no logout request", http.StatusBadGateway)
+			return
+		}
+		a.sawLogout = req
+		if a.rejectLogout {
+			if _, err := a.srv.Admin.OAuth2API.RejectOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute(); err != nil {
+				t.Errorf("logout app: reject: %v", sdkErr(err))
+			}
+			_, _ = w.Write([]byte("you stay signed in"))
+			return
+		}
+		to, _, err := a.srv.Admin.OAuth2API.AcceptOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute()
+		if err != nil {
+			t.Errorf("logout app: accept: %v", sdkErr(err))
+			http.Error(w, "decision failed", http.StatusBadGateway)
+			return
+		}
+		http.Redirect(w, r, to.RedirectTo, http.StatusFound)
+	})
 	return mux
 }
 
@@ -112,6 +140,7 @@ func startFlow(t *testing.T) *flowSetup {
 	srv := signettest.Start(t, signettest.WithEnv(
 		"URLS_LOGIN="+appSrv.URL+"/login",
 		"URLS_CONSENT="+appSrv.URL+"/consent",
+		"URLS_LOGOUT="+appSrv.URL+"/logout",
 	))
 	app.srv = srv
 	appSrv.Config.Handler = app.handler(t)

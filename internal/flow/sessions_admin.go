@@ -19,14 +19,25 @@ import (
 // SessionsAdmin serves /admin/oauth2/auth/sessions/{consent,login}: listing
 // and revoking a subject's granted consents, and ending login sessions.
 // Revoking consents also revokes every token they led to (Store does both
-// in one transaction). Back-channel logout of ended login sessions comes
-// with the logout issue; EndLoginSessions already returns what it ended.
+// in one transaction). Ending login sessions tells Notifier what ended, so
+// the clients of those sessions hear of it (back-channel logout).
 type SessionsAdmin struct {
 	Store Store
 	// Clients fills consent_request.client; a deleted client is shown by
 	// its ID alone (its consents are deleted with it anyway).
 	Clients client.Store
-	Now     func() time.Time
+	// Notifier is told about every login session this API ends; nil means
+	// nobody is. It must return at once (oidc.BackChannel delivers in the
+	// background), because the admin response waits for it.
+	Notifier SessionNotifier
+	Now      func() time.Time
+}
+
+// SessionNotifier is told which login sessions ended. The context is the
+// request's; an implementation that outlives the request detaches from its
+// cancellation itself.
+type SessionNotifier interface {
+	SessionsEnded(ctx context.Context, ended []LoginSession)
 }
 
 // maxConsentsPageSize is the contract's maximum for this listing.
@@ -304,8 +315,12 @@ func (a *SessionsAdmin) handleEndLogins(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if _, err := a.Store.EndLoginSessions(r.Context(), sel); err != nil {
+	ended, err := a.Store.EndLoginSessions(r.Context(), sel)
+	if err != nil {
 		return fmt.Errorf("ending login sessions: %w", err)
+	}
+	if a.Notifier != nil && len(ended) > 0 {
+		a.Notifier.SessionsEnded(r.Context(), ended)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

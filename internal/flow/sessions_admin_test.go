@@ -26,6 +26,7 @@ type fakeSessionStore struct {
 	consents []*ConsentSession
 	revoked  []string // "subject/client"
 	ended    []SessionSelector
+	sessions []LoginSession // what EndLoginSessions reports as ended
 }
 
 func (f *fakeSessionStore) ListConsents(_ context.Context, subject, sid string, p storage.Page) ([]*ConsentSession, storage.PageResult, error) {
@@ -58,7 +59,20 @@ func (f *fakeSessionStore) RevokeConsents(_ context.Context, subject, clientID s
 
 func (f *fakeSessionStore) EndLoginSessions(_ context.Context, sel SessionSelector) ([]LoginSession, error) {
 	f.ended = append(f.ended, sel)
-	return nil, nil
+	var out []LoginSession
+	for _, s := range f.sessions {
+		if (sel.Subject != "" && s.Subject == sel.Subject) || (sel.ID != "" && s.ID == sel.ID) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// recordingNotifier records every SessionsEnded call.
+type recordingNotifier struct{ calls [][]LoginSession }
+
+func (n *recordingNotifier) SessionsEnded(_ context.Context, ended []LoginSession) {
+	n.calls = append(n.calls, ended)
 }
 
 func newSessionsHarness() (*fakeSessionStore, http.Handler) {
@@ -199,6 +213,36 @@ func TestEndLoginSessions(t *testing.T) {
 	want := []SessionSelector{{Subject: "alice"}, {ID: "sid-1"}}
 	if !slices.Equal(store.ended, want) {
 		t.Errorf("ended %v, want %v", store.ended, want)
+	}
+}
+
+// TestEndLoginSessionsNotifies: the sessions the store ended, and only
+// those, reach the notifier (back-channel logout); ending nothing notifies
+// nobody.
+func TestEndLoginSessionsNotifies(t *testing.T) {
+	store := &fakeSessionStore{sessions: []LoginSession{
+		{ID: "sid-1", Subject: "alice"}, {ID: "sid-2", Subject: "alice"}, {ID: "sid-3", Subject: "bob"},
+	}}
+	n := &recordingNotifier{}
+	a := &SessionsAdmin{Store: store, Notifier: n, Now: func() time.Time { return t0 }}
+	mux := http.NewServeMux()
+	a.Routes(mux, httpx.Renderer{Log: slog.New(slog.DiscardHandler)}.OAuth)
+	for _, target := range []string{"?subject=alice", "?sid=sid-3", "?sid=unknown"} {
+		if w := serveSessions(mux, http.MethodDelete, "/admin/oauth2/auth/sessions/login"+target); w.Code != http.StatusNoContent {
+			t.Fatalf("%s: status %d: %s", target, w.Code, w.Body)
+		}
+	}
+	want := [][]LoginSession{
+		{{ID: "sid-1", Subject: "alice"}, {ID: "sid-2", Subject: "alice"}},
+		{{ID: "sid-3", Subject: "bob"}},
+	}
+	if len(n.calls) != len(want) {
+		t.Fatalf("notified %d times, want %d: %+v", len(n.calls), len(want), n.calls)
+	}
+	for i := range want {
+		if !slices.Equal(n.calls[i], want[i]) {
+			t.Errorf("call %d = %+v, want %+v", i, n.calls[i], want[i])
+		}
 	}
 }
 

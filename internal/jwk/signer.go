@@ -91,3 +91,30 @@ func (m *Manager) snapshotWith(ctx context.Context, sets []string) (*snapshot, e
 	}
 	return m.snap.Load(), nil
 }
+
+// TypedSigner is Signer with another "typ" header than "JWT": logout tokens
+// are "logout+jwt" (Back-Channel Logout 1.0 section 2.4) so that they can
+// never be mistaken for an ID token signed by the same key. It is built per
+// call from the cached private key; logout is rare, token issuance does not
+// use it.
+func (m *Manager) TypedSigner(ctx context.Context, set, typ string) (jose.Signer, jose.JSONWebKey, error) {
+	if _, pub, err := m.Signer(ctx, set); err != nil {
+		return nil, pub, err
+	}
+	entries, err := m.loaded(ctx, set)
+	if err != nil {
+		return nil, jose.JSONWebKey{}, err
+	}
+	for _, e := range entries {
+		if e.signer == nil {
+			continue
+		}
+		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(e.private.Algorithm), Key: e.private}, opts)
+		if err != nil {
+			return nil, jose.JSONWebKey{}, fmt.Errorf("jwk: building a %s signer: %w", typ, err)
+		}
+		return s, e.public, nil
+	}
+	return nil, jose.JSONWebKey{}, fmt.Errorf("jwk: set %q has no private signing key: %w", set, storage.ErrNotFound)
+}

@@ -34,8 +34,9 @@ type App struct {
 	admin  http.Handler
 	// publicPatterns and adminPatterns list the mounted routes.
 	publicPatterns, adminPatterns []string
-	// stopBackground ends the key poller started by New and waits for it,
-	// so that it never queries a closed database.
+	// stopBackground ends the key poller started by New and waits for it
+	// and for back-channel logout deliveries, so that neither uses a closed
+	// database.
 	stopBackground func()
 }
 
@@ -131,6 +132,16 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		return nil, err
 	}
 
+	// Logout (issue 4): back-channel deliveries go out through a client
+	// that honours clients.http.disallow_private_ip_ranges.
+	backChannel := &oidc.BackChannel{Clients: db, Consents: db, Signer: keys, Issuer: cfg.IssuerURL,
+		HTTP: httpx.NewOutboundClient(httpx.OutboundOptions{
+			DisallowPrivateIPRanges: cfg.Clients.HTTP.DisallowPrivateIPRanges,
+			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs,
+		}),
+		Log: log, Now: o.now, Rand: o.rand}
+	logoutURL := cfg.PublicEndpoint("/oauth2/sessions/logout")
+
 	h := handlers{
 		render:    httpx.Renderer{Log: log},
 		mw:        httpx.Middleware{Log: log, Renderer: httpx.Renderer{Log: log}, Now: o.now, QuietPaths: quietPaths(cfg)},
@@ -147,7 +158,10 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		authorize: &oauth2.Authorize{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
 		loginConsent:  &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now},
-		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now},
+		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
+		logoutAdmin:   &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now},
+		logout: &oidc.Logout{Sessions: sessions, Flows: db, Clients: db, IDTokens: idTokens, Sealer: sealer,
+			Notifier: backChannel, Config: live.Get, Log: log, Now: o.now, Rand: o.rand},
 		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,
 			IDTokens: idTokens, Config: live.Get, Now: o.now},
 		adminTokens: &oauth2.AdminTokens{Tokens: db, Now: o.now},
@@ -163,7 +177,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	return &App{cfg: live, log: log, db: db, keys: keys,
 		public: h.serve(public, httpx.MaxFormBody), admin: h.serve(admin, httpx.MaxJSONBody),
 		publicPatterns: public.patterns, adminPatterns: admin.patterns,
-		stopBackground: func() { stop(); <-polling }}, nil
+		stopBackground: func() { stop(); <-polling; backChannel.Wait() }}, nil
 }
 
 // Close stops background work and closes the database.
@@ -202,6 +216,9 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		Claims:               oidc.DefaultClaims(),
 		Scopes:               oidc.DefaultScopes(),
 		Userinfo:             true,
+		EndSession:           true,
+		FrontChannel:         true,
+		BackChannel:          true,
 		TokenAuthMethods:     []string{oauth2.AuthMethodBasic, oauth2.AuthMethodPost, oauth2.AuthMethodNone},
 		IDTokenAlgs:          []string{"RS256"},
 		SubjectTypes:         subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),

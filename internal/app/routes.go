@@ -31,6 +31,9 @@ type handlers struct {
 	loginConsent  *flow.Admin
 	sessionsAdmin *flow.SessionsAdmin
 	userinfo      *oidc.Userinfo
+	// Logout (issue 4).
+	logoutAdmin *flow.LogoutAdmin
+	logout      *oidc.Logout
 }
 
 // routeTable is a ServeMux that remembers its patterns, so tests can hold
@@ -59,6 +62,8 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
 	mux.Handle("GET /userinfo", oauth(h.userinfo.Handle))
 	mux.Handle("POST /userinfo", oauth(h.userinfo.Handle))
+	mux.Handle("GET /oauth2/sessions/logout", oauth(h.logout.Handle))
+	mux.Handle("POST /oauth2/sessions/logout", oauth(h.logout.Handle))
 	mux.Handle("GET /.well-known/openid-configuration", h.discovery)
 	mux.Handle("GET /.well-known/oauth-authorization-server", h.discovery)
 	h.jwks.Routes(mux, oauth)
@@ -74,6 +79,7 @@ func (h handlers) adminRoutes() *routeTable {
 	h.keysAdmin.Routes(mux, oauth)
 	h.loginConsent.Routes(mux, oauth)
 	h.sessionsAdmin.Routes(mux, oauth)
+	h.logoutAdmin.Routes(mux, oauth)
 	mux.Handle("POST /admin/oauth2/introspect", oauth(h.introspect.Handle))
 	mux.Handle("DELETE /admin/oauth2/tokens", oauth(h.adminTokens.DeleteByClient))
 	mux.Handle("GET /admin/metrics/prometheus", h.metrics)

@@ -21,6 +21,7 @@ func signetAdditions() map[string]bool {
 		"GET /.well-known/oauth-authorization-server": true, // RFC 8414 metadata, the same document as discovery
 		"POST /oauth2/auth":                           true, // OIDC Core 3.1.2.1: the authorization endpoint MUST support POST
 		"POST /userinfo":                              true, // OIDC Core 5.3: the userinfo endpoint MUST support POST
+		"POST /oauth2/sessions/logout":                true, // RP-Initiated Logout 1.0 section 2: GET and POST
 	}
 }
 

@@ -38,6 +38,12 @@ type Features struct {
 	// UserinfoSigningAlgs defaults to IDTokenAlgs: signed userinfo uses the
 	// ID token key.
 	UserinfoSigningAlgs []string
+	// EndSession mounts /oauth2/sessions/logout (RP-Initiated Logout 1.0);
+	// FrontChannel and BackChannel say that logout notifies clients that
+	// way, with sid (their session variants are always supported).
+	EndSession   bool
+	FrontChannel bool
+	BackChannel  bool
 }
 
 // DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
@@ -53,29 +59,34 @@ func DefaultScopes() []string { return []string{"offline_access", "offline", "op
 
 // Metadata is the subset of the contract's oidcConfiguration Signet fills.
 type Metadata struct {
-	Issuer                            string   `json:"issuer"`
-	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
-	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
-	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
-	SubjectTypesSupported             []string `json:"subject_types_supported"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	ResponseModesSupported            []string `json:"response_modes_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
-	IDTokenSignedResponseAlg          []string `json:"id_token_signed_response_alg"`
-	UserinfoSignedResponseAlg         []string `json:"userinfo_signed_response_alg"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
-	UserinfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported,omitempty"`
-	ScopesSupported                   []string `json:"scopes_supported"`
-	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
-	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
-	RequestParameterSupported         bool     `json:"request_parameter_supported"`
-	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
-	RequireRequestURIRegistration     bool     `json:"require_request_uri_registration"`
+	Issuer                             string   `json:"issuer"`
+	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
+	DeviceAuthorizationEndpoint        string   `json:"device_authorization_endpoint"`
+	TokenEndpoint                      string   `json:"token_endpoint"`
+	JWKSURI                            string   `json:"jwks_uri"`
+	RevocationEndpoint                 string   `json:"revocation_endpoint,omitempty"`
+	UserinfoEndpoint                   string   `json:"userinfo_endpoint,omitempty"`
+	SubjectTypesSupported              []string `json:"subject_types_supported"`
+	ResponseTypesSupported             []string `json:"response_types_supported"`
+	ResponseModesSupported             []string `json:"response_modes_supported"`
+	GrantTypesSupported                []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported  []string `json:"token_endpoint_auth_methods_supported"`
+	IDTokenSigningAlgValuesSupported   []string `json:"id_token_signing_alg_values_supported"`
+	IDTokenSignedResponseAlg           []string `json:"id_token_signed_response_alg"`
+	UserinfoSignedResponseAlg          []string `json:"userinfo_signed_response_alg"`
+	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported,omitempty"`
+	UserinfoSigningAlgValuesSupported  []string `json:"userinfo_signing_alg_values_supported,omitempty"`
+	ScopesSupported                    []string `json:"scopes_supported"`
+	ClaimsSupported                    []string `json:"claims_supported,omitempty"`
+	ClaimsParameterSupported           bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported          bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
+	RequireRequestURIRegistration      bool     `json:"require_request_uri_registration"`
+	EndSessionEndpoint                 string   `json:"end_session_endpoint,omitempty"`
+	FrontchannelLogoutSupported        bool     `json:"frontchannel_logout_supported,omitempty"`
+	FrontchannelLogoutSessionSupported bool     `json:"frontchannel_logout_session_supported,omitempty"`
+	BackchannelLogoutSupported         bool     `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported  bool     `json:"backchannel_logout_session_supported,omitempty"`
 }
 
 // BuildMetadata derives the document from the issuer, the public base URL
@@ -108,6 +119,11 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 	}
 	if f.Userinfo {
 		m.UserinfoEndpoint = base + "/userinfo"
+	}
+	if f.EndSession {
+		m.EndSessionEndpoint = base + "/oauth2/sessions/logout"
+		m.FrontchannelLogoutSupported, m.FrontchannelLogoutSessionSupported = f.FrontChannel, f.FrontChannel
+		m.BackchannelLogoutSupported, m.BackchannelLogoutSessionSupported = f.BackChannel, f.BackChannel
 	}
 	return m
 }

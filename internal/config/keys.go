@@ -23,7 +23,7 @@ func implementedKeys() []string {
 		"ttl.access_token", "ttl.refresh_token", "ttl.id_token", "ttl.auth_code",
 		"ttl.login_consent_request", "ttl.authentication_session",
 		"urls.login", "urls.consent", "urls.error", "urls.logout", "urls.post_logout_redirect",
-	"clients.http.disallow_private_ip_ranges", "clients.http.private_ip_exception_urls",
+		"clients.http.disallow_private_ip_ranges", "clients.http.private_ip_exception_urls",
 		"secrets.cookie",
 		"serve.cookies.same_site_mode", "serve.cookies.same_site_legacy_workaround", "serve.cookies.domain",
 		"serve.cookies.secure", "serve.cookies.names.session", "serve.cookies.names.login_csrf",

@@ -13,8 +13,9 @@ package oidc
 //     skip_logout_consent. A valid id_token_hint alone does not skip the
 //     question unless SkipWithHint is set: the logout app sees
 //     rp_initiated=true and decides (the spec's "SHOULD ask the End-User").
-//   - With urls.logout unset the session is ended at once, as if the app
-//     had accepted: there is nobody to ask.
+//   - With urls.logout unset, an RP-initiated logout (valid hint) ends the
+//     session at once, as if the app had accepted; a logout without a hint
+//     is refused, since nothing then shows the user wanted it.
 //   - A hint whose sub or sid does not match the browser's session ends
 //     nothing (section 2: the RP's user is already logged out here).
 
@@ -171,9 +172,16 @@ func (l *Logout) start(w http.ResponseWriter, r *http.Request, cfg *config.Confi
 	if err != nil {
 		return nil, err
 	}
-	skip := (c != nil && c.SkipLogoutConsent) || (hint != nil && l.SkipWithHint) || cfg.URLs.Logout == ""
+	// Without a logout app only an RP-initiated logout (a valid hint proves
+	// which client asks) ends the session unasked; a bare link must not,
+	// or any site could sign users out by sending them to it.
+	skip := (c != nil && c.SkipLogoutConsent) || (hint != nil && (l.SkipWithHint || cfg.URLs.Logout == ""))
 	if skip {
 		return l.end(w, r, cfg, req)
+	}
+	if cfg.URLs.Logout == "" {
+		return nil, httpx.BadRequest("No logout app is configured (urls.logout), and a logout without id_token_hint must be confirmed by one.").
+			WithHint("Set URLS_LOGOUT, or sign out from the application, which sends its id_token_hint.")
 	}
 	ch, err := l.Sealer.SealLogout(req, flow.PurposeLogoutChallenge)
 	if err != nil {

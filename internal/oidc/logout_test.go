@@ -359,7 +359,10 @@ func TestLogoutSkipsTheQuestion(t *testing.T) {
 			fx.l.SkipWithHint = true
 			return url.Values{"id_token_hint": {fx.hint(t, fx.good, testSID, rpLogoutNow.Add(time.Hour), "app")}}
 		}},
-		{"no logout app", func(fx *logoutFixture) url.Values { fx.cfg.URLs.Logout = ""; return url.Values{} }},
+		{"no logout app, RP-initiated", func(fx *logoutFixture) url.Values {
+			fx.cfg.URLs.Logout = ""
+			return url.Values{"id_token_hint": {fx.hint(t, fx.good, testSID, rpLogoutNow.Add(time.Hour), "app")}}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -380,7 +383,7 @@ func TestLogoutWithoutFrontChannelClientsRedirectsDirectly(t *testing.T) {
 	fx.flows.consents = nil
 	fx.cfg.URLs.PostLogoutRedirect = "https://home.example/"
 	fx.cfg.URLs.Logout = ""
-	w := fx.get(t, url.Values{}, true)
+	w := fx.get(t, url.Values{"id_token_hint": {fx.hint(t, fx.good, testSID, rpLogoutNow.Add(time.Hour), "app")}}, true)
 	if w.Code != http.StatusFound || w.Header().Get("Location") != "https://home.example/" || fx.sessionAlive() {
 		t.Fatalf("status %d, Location %q", w.Code, w.Header().Get("Location"))
 	}
@@ -411,5 +414,19 @@ func TestDiscoveryAdvertisesLogoutOnlyWhenMounted(t *testing.T) {
 		if on[k] != true {
 			t.Errorf("%s = %v", k, on[k])
 		}
+	}
+}
+
+// TestLogoutWithoutAppOrHintIsRefused: with no logout app to confirm it, a
+// bare link to the logout endpoint must not end the session (logout CSRF).
+func TestLogoutWithoutAppOrHintIsRefused(t *testing.T) {
+	fx := newLogoutFixture(t)
+	fx.cfg.URLs.Logout = ""
+	w := fx.get(t, url.Values{}, true)
+	if w.Code != http.StatusBadRequest || !fx.sessionAlive() || len(fx.notify.ended) != 0 {
+		t.Fatalf("status %d, session alive %v: want a 400 page and the session kept", w.Code, fx.sessionAlive())
+	}
+	if !strings.Contains(w.Body.String(), "URLS_LOGOUT") {
+		t.Errorf("the page does not say how to fix it: %s", w.Body.String())
 	}
 }

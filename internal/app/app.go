@@ -139,7 +139,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			DisallowPrivateIPRanges: cfg.Clients.HTTP.DisallowPrivateIPRanges,
 			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs,
 		}),
-		Log: log, Now: o.now, Rand: o.rand}
+		Log: log, Now: o.now, Rand: o.rand, Timeout: o.backChannelTimeout}
 	logoutURL := cfg.PublicEndpoint("/oauth2/sessions/logout")
 
 	h := handlers{

@@ -13,6 +13,8 @@ type options struct {
 	rand    io.Reader
 	rsaBits int
 	keyPoll time.Duration
+	// backChannelTimeout bounds one back-channel logout delivery.
+	backChannelTimeout time.Duration
 }
 
 // WithClock replaces the wall clock.
@@ -29,3 +31,10 @@ func WithRSABits(n int) Option { return func(o *options) { o.rsaBits = n } }
 // made by other instances (5s by default). Tests that count database
 // statements set it long, so the poller adds nothing to their counts.
 func WithKeyPollInterval(d time.Duration) Option { return func(o *options) { o.keyPoll = d } }
+
+// WithBackChannelTimeout sets how long one back-channel logout delivery may
+// take (5s by default). Tests set it long to prove the browser never waits
+// for a slow client.
+func WithBackChannelTimeout(d time.Duration) Option {
+	return func(o *options) { o.backChannelTimeout = d }
+}

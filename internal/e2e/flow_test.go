@@ -132,16 +132,16 @@ type flowSetup struct {
 	callback string
 }
 
-func startFlow(t *testing.T) *flowSetup {
+func startFlow(t *testing.T, opts ...signettest.Option) *flowSetup {
 	t.Helper()
 	app := &loginApp{subject: "alice"}
 	appSrv := httptest.NewServer(nil)
 	t.Cleanup(appSrv.Close)
-	srv := signettest.Start(t, signettest.WithEnv(
+	srv := signettest.Start(t, append([]signettest.Option{signettest.WithEnv(
 		"URLS_LOGIN="+appSrv.URL+"/login",
 		"URLS_CONSENT="+appSrv.URL+"/consent",
 		"URLS_LOGOUT="+appSrv.URL+"/logout",
-	))
+	)}, opts...)...)
 	app.srv = srv
 	appSrv.Config.Handler = app.handler(t)
 

@@ -1,12 +1,9 @@
 package flow
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -57,17 +54,7 @@ func (s *Sealer) SealLogout(l *LogoutRequest, p Purpose) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	plain := make([]byte, expiryLen, expiryLen+len(body))
-	binary.BigEndian.PutUint64(plain, uint64(s.now().Add(s.ttl).Unix()))
-	sealed, err := s.keyring.Seal(append(plain, body...), logoutAAD(p))
-	if err != nil {
-		return "", err
-	}
-	out := sealPrefix + base64.RawURLEncoding.EncodeToString(sealed)
-	if len(out) > MaxSealedLen {
-		return "", fmt.Errorf("%w: %d characters for %s (limit %d)", ErrTooLarge, len(out), p, MaxSealedLen)
-	}
-	return out, nil
+	return s.sealBody(body, logoutAAD(p), p)
 }
 
 // OpenLogout returns the logout request sealed in str for p, with Expires
@@ -84,28 +71,12 @@ func (s *Sealer) openLogout(str string, p Purpose) (*LogoutRequest, error) {
 	if err := checkLogoutPurpose(p); err != nil {
 		return nil, err
 	}
-	switch {
-	case len(str) == 0:
-		return nil, errors.New("empty")
-	case len(str) > MaxSealedLen:
-		return nil, fmt.Errorf("%d characters exceeds the limit of %d", len(str), MaxSealedLen)
-	case !strings.HasPrefix(str, sealPrefix) || !isBase64URL(str[len(sealPrefix):]):
-		return nil, errors.New("unknown format or not base64url")
-	}
-	sealed, err := base64.RawURLEncoding.Strict().DecodeString(str[len(sealPrefix):])
+	body, expires, err := s.openBody(str, logoutAAD(p))
 	if err != nil {
-		return nil, errors.New("not base64url")
-	}
-	plain, err := s.keyring.Open(sealed, logoutAAD(p))
-	if err != nil || len(plain) < expiryLen {
-		return nil, errors.New("tampered, truncated, of another purpose, or sealed with a secret no longer configured")
-	}
-	expires := time.Unix(int64(binary.BigEndian.Uint64(plain)), 0).UTC()
-	if s.now().After(expires) {
-		return nil, fmt.Errorf("expired at %s", expires.Format(time.RFC3339))
+		return nil, err
 	}
 	l := new(LogoutRequest)
-	if err := json.Unmarshal(plain[expiryLen:], l); err != nil || l.ID == "" {
+	if err := json.Unmarshal(body, l); err != nil || l.ID == "" {
 		return nil, errors.New("not a logout request")
 	}
 	l.Expires = expires

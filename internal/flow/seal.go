@@ -93,9 +93,16 @@ func (s *Sealer) Seal(f *Flow, p Purpose) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return s.sealBody(body, aad(p), p)
+}
+
+// sealBody is the part of sealing every sealed kind shares (flows, logout
+// requests): the expiry in front of body, AEAD under the first secret with
+// additionalData, the version prefix and the length bound.
+func (s *Sealer) sealBody(body, additionalData []byte, p Purpose) (string, error) {
 	plain := make([]byte, expiryLen, expiryLen+len(body))
 	binary.BigEndian.PutUint64(plain, uint64(s.now().Add(s.ttl).Unix()))
-	sealed, err := s.keyring.Seal(append(plain, body...), aad(p))
+	sealed, err := s.keyring.Seal(append(plain, body...), additionalData)
 	if err != nil {
 		return "", err
 	}
@@ -120,38 +127,12 @@ func (s *Sealer) open(str string, p Purpose) (*Flow, error) {
 	if _, ok := purposeStates(p); !ok {
 		return nil, fmt.Errorf("unknown purpose %q", p)
 	}
-	// Bound and screen the input before any decoding or decryption work.
-	switch {
-	case len(str) == 0:
-		return nil, errors.New("empty")
-	case len(str) > MaxSealedLen:
-		return nil, fmt.Errorf("%d characters exceeds the limit of %d", len(str), MaxSealedLen)
-	case !strings.HasPrefix(str, sealPrefix):
-		return nil, errors.New("unknown format or version")
-	}
-	enc := str[len(sealPrefix):]
-	if !isBase64URL(enc) {
-		return nil, errors.New("not base64url")
-	}
-	// Strict: a string with non-zero padding bits decodes to the same bytes
-	// as the canonical one; refusing it keeps one string per sealed flow.
-	sealed, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	body, expires, err := s.openBody(str, aad(p))
 	if err != nil {
-		return nil, errors.New("not base64url")
-	}
-	plain, err := s.keyring.Open(sealed, aad(p))
-	if err != nil {
-		return nil, errors.New("tampered, truncated, of another purpose, or sealed with a secret no longer configured")
-	}
-	if len(plain) < expiryLen {
-		return nil, errors.New("plaintext too short")
-	}
-	expires := time.Unix(int64(binary.BigEndian.Uint64(plain)), 0).UTC()
-	if s.now().After(expires) {
-		return nil, fmt.Errorf("expired at %s", expires.Format(time.RFC3339))
+		return nil, err
 	}
 	f := new(Flow)
-	if err := json.Unmarshal(plain[expiryLen:], f); err != nil {
+	if err := json.Unmarshal(body, f); err != nil {
 		return nil, fmt.Errorf("decoding flow: %w", err)
 	}
 	if err := checkPurpose(f, p); err != nil {
@@ -159,6 +140,42 @@ func (s *Sealer) open(str string, p Purpose) (*Flow, error) {
 	}
 	f.Expires = expires
 	return f, nil
+}
+
+// openBody bounds and screens str before any decoding or decryption work,
+// opens it with additionalData and checks the expiry; it returns the body
+// after the expiry.
+func (s *Sealer) openBody(str string, additionalData []byte) ([]byte, time.Time, error) {
+	switch {
+	case len(str) == 0:
+		return nil, time.Time{}, errors.New("empty")
+	case len(str) > MaxSealedLen:
+		return nil, time.Time{}, fmt.Errorf("%d characters exceeds the limit of %d", len(str), MaxSealedLen)
+	case !strings.HasPrefix(str, sealPrefix):
+		return nil, time.Time{}, errors.New("unknown format or version")
+	}
+	enc := str[len(sealPrefix):]
+	if !isBase64URL(enc) {
+		return nil, time.Time{}, errors.New("not base64url")
+	}
+	// Strict: a string with non-zero padding bits decodes to the same bytes
+	// as the canonical one; refusing it keeps one string per sealed value.
+	sealed, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil {
+		return nil, time.Time{}, errors.New("not base64url")
+	}
+	plain, err := s.keyring.Open(sealed, additionalData)
+	if err != nil {
+		return nil, time.Time{}, errors.New("tampered, truncated, of another purpose, or sealed with a secret no longer configured")
+	}
+	if len(plain) < expiryLen {
+		return nil, time.Time{}, errors.New("plaintext too short")
+	}
+	expires := time.Unix(int64(binary.BigEndian.Uint64(plain)), 0).UTC()
+	if s.now().After(expires) {
+		return nil, time.Time{}, fmt.Errorf("expired at %s", expires.Format(time.RFC3339))
+	}
+	return plain[expiryLen:], expires, nil
 }
 
 // aad binds the string format version and the purpose into the AEAD.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/signet-oidc/signet/internal/client"
@@ -159,7 +158,7 @@ func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return "", err
 	}
 	setCSRFCookie(w, cfg, loginCSRFName(cfg), csrf)
-	return withQuery(cfg.URLs.Login, url.Values{"login_challenge": {challenge}}), nil
+	return httpx.WithQuery(cfg.URLs.Login, url.Values{"login_challenge": {challenge}}), nil
 }
 
 // rememberedLogin returns the login session the flow belongs to and, when
@@ -249,17 +248,4 @@ func ConsentRequired(hint string, args ...any) *httpx.Error {
 // clientError is the redirect that reports e to the client.
 func clientError(redirectURI, state string, e *httpx.Error) string {
 	return (&AuthorizeError{Err: e, Redirectable: true, State: state}).RedirectURL(redirectURI, state)
-}
-
-// withQuery appends v to base, keeping any query base already has; a
-// fragment in base is dropped (RFC 6749 section 3.1.2: endpoints carry none).
-func withQuery(base string, v url.Values) string {
-	base, _, _ = strings.Cut(base, "#")
-	switch {
-	case strings.HasSuffix(base, "?"), strings.HasSuffix(base, "&"):
-		return base + v.Encode()
-	case strings.Contains(base, "?"):
-		return base + "&" + v.Encode()
-	}
-	return base + "?" + v.Encode()
 }

@@ -67,7 +67,7 @@ func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *
 	if state != "" {
 		v.Set("state", state)
 	}
-	return withQuery(redirectURI, v), nil
+	return httpx.WithQuery(redirectURI, v), nil
 }
 
 // SubjectFor is the subject identifier the client sees in the code, and so

@@ -70,7 +70,7 @@ func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *ht
 	// The flow keeps one CSRF digest for both halves, so the consent
 	// cookie carries the value the login cookie held.
 	setCSRFCookie(w, cfg, consentCSRFName(cfg), csrf)
-	return withQuery(cfg.URLs.Consent, url.Values{"consent_challenge": {challenge}}), nil
+	return httpx.WithQuery(cfg.URLs.Consent, url.Values{"consent_challenge": {challenge}}), nil
 }
 
 // openVerifier opens a verifier and checks it came back to the browser

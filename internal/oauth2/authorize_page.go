@@ -1,10 +1,8 @@
 package oauth2
 
 import (
-	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
@@ -48,36 +46,11 @@ func unconfigured(key, env, app string) *httpx.Error {
 }
 
 // fail renders err: to urls.error when configured, else as the page.
-// Internal errors are logged with the request id and shown without detail.
 func (a *Authorize) fail(w http.ResponseWriter, r *http.Request, cfg *config.Config, err error) {
-	id := httpx.RequestID(r.Context())
-	var he *httpx.Error
-	if !errors.As(err, &he) || he.Status == 0 {
-		a.Log.Error("authorization endpoint failed", "request_id", id, "error", err.Error())
-		he = httpx.NewError(http.StatusInternalServerError, "server_error",
-			"The server met an unexpected condition; the log line with request id %s says why.", id)
-	} else if he.Status < 500 {
-		if cause := errors.Unwrap(he); cause != nil {
-			a.Log.Debug("authorization request refused", "request_id", id, "error", he.Code, "cause", cause.Error())
-		}
-	} else {
-		a.Log.Error("authorization endpoint failed", "request_id", id, "error", err.Error())
+	if e := (httpx.Renderer{Log: a.Log}).BrowserError(w, r, cfg.URLs.Error, err); e != nil {
+		writeErrorPage(w, e, httpx.RequestID(r.Context()))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	if cfg.URLs.Error != "" {
-		v := url.Values{"error": {he.Code}, "error_description": {he.Description}}
-		if he.Hint != "" {
-			v.Set("error_hint", he.Hint)
-		}
-		http.Redirect(w, r, withQuery(cfg.URLs.Error, v), http.StatusFound)
-		return
-	}
-	writeErrorPage(w, he, id)
 }
-
-// errorPageCSP allows nothing but the inline style block: the page runs no
-// script and loads nothing.
-const errorPageCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 type errorPageData struct {
 	Code, Description, Hint, RequestID string
@@ -106,15 +79,6 @@ func writeErrorPage(w http.ResponseWriter, e *httpx.Error, requestID string) {
 	if e.Code == "request_forbidden" {
 		data.Causes = csrfCauses[:]
 	}
-	status := http.StatusBadRequest
-	if e.Status >= 500 {
-		status = http.StatusInternalServerError
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", errorPageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
+	httpx.WritePageHeaders(w, httpx.PageStatus(e), httpx.PageCSP)
 	_ = errorPage.Execute(w, data)
 }

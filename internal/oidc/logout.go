@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,7 +188,7 @@ func (l *Logout) start(w http.ResponseWriter, r *http.Request, cfg *config.Confi
 	if err != nil {
 		return nil, err
 	}
-	return &logoutOutcome{Redirect: withQuery(cfg.URLs.Logout, url.Values{"logout_challenge": {ch}})}, nil
+	return &logoutOutcome{Redirect: httpx.WithQuery(cfg.URLs.Logout, url.Values{"logout_challenge": {ch}})}, nil
 }
 
 // checkRequest verifies the hint and the post-logout redirect URI. It
@@ -219,7 +220,7 @@ func (l *Logout) checkRequest(ctx context.Context, cfg *config.Config, p logoutP
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading client of logout: %w", err)
 	}
-	if p.PostLogoutRedirectURI != "" && !contains(c.PostLogoutRedirectURIs, p.PostLogoutRedirectURI) {
+	if p.PostLogoutRedirectURI != "" && !slices.Contains(c.PostLogoutRedirectURIs, p.PostLogoutRedirectURI) {
 		return nil, nil, httpx.BadRequest("The post_logout_redirect_uri is not registered for this client.").
 			WithHint("Register it in the client's post_logout_redirect_uris; it must match exactly.")
 	}
@@ -231,12 +232,12 @@ func (l *Logout) checkRequest(ctx context.Context, cfg *config.Config, p logoutP
 func hintClient(claims map[string]any, clientID string) (string, error) {
 	aud := audience(claims["aud"])
 	if clientID != "" {
-		if !contains(aud, clientID) {
+		if !slices.Contains(aud, clientID) {
 			return "", httpx.BadRequest("The client_id is not an audience of the id_token_hint.")
 		}
 		return clientID, nil
 	}
-	if azp, _ := claims["azp"].(string); azp != "" && contains(aud, azp) {
+	if azp, _ := claims["azp"].(string); azp != "" && slices.Contains(aud, azp) {
 		return azp, nil
 	}
 	if len(aud) != 1 {
@@ -356,22 +357,5 @@ func finalRedirect(cfg *config.Config, uri, state string) string {
 	if state == "" {
 		return uri
 	}
-	return withQuery(uri, url.Values{"state": {state}})
-}
-
-func withQuery(base string, v url.Values) string {
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + v.Encode()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return httpx.WithQuery(uri, url.Values{"state": {state}})
 }

@@ -4,19 +4,14 @@ package oidc
 // the front-channel page. None runs script; each carries a strict CSP.
 
 import (
-	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
 )
-
-// logoutPageCSP allows nothing but the inline style block.
-const logoutPageCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 type logoutPageData struct {
 	Title, Heading, Description, Hint, Code, RequestID string
@@ -60,7 +55,7 @@ func (o *logoutOutcome) write(w http.ResponseWriter, r *http.Request) {
 	case o.Redirect != "":
 		http.Redirect(w, r, o.Redirect, http.StatusFound)
 	default:
-		writeLogoutPage(w, http.StatusOK, logoutPageCSP,
+		writeLogoutPage(w, http.StatusOK, httpx.PageCSP,
 			logoutPageData{Title: "Signed out", Heading: "You are signed out"})
 	}
 }
@@ -72,40 +67,17 @@ func refreshSafe(u string) string {
 }
 
 // fail renders err: to urls.error when configured, else as the page.
-// Internal errors are logged with the request id and shown without detail.
 func (l *Logout) fail(w http.ResponseWriter, r *http.Request, cfg *config.Config, err error) {
-	id := httpx.RequestID(r.Context())
-	var he *httpx.Error
-	if !errors.As(err, &he) || he.Status == 0 || he.Status >= 500 {
-		l.Log.Error("logout failed", "request_id", id, "error", err.Error())
-		he = httpx.NewError(http.StatusInternalServerError, "server_error",
-			"The server met an unexpected condition; the log line with request id %s says why.", id)
-	} else if cause := errors.Unwrap(he); cause != nil {
-		l.Log.Debug("logout refused", "request_id", id, "error", he.Code, "cause", cause.Error())
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	if cfg.URLs.Error != "" {
-		v := url.Values{"error": {he.Code}, "error_description": {he.Description}}
-		if he.Hint != "" {
-			v.Set("error_hint", he.Hint)
-		}
-		http.Redirect(w, r, withQuery(cfg.URLs.Error, v), http.StatusFound)
+	e := (httpx.Renderer{Log: l.Log}).BrowserError(w, r, cfg.URLs.Error, err)
+	if e == nil {
 		return
 	}
-	status := http.StatusBadRequest
-	if he.Status >= 500 {
-		status = http.StatusInternalServerError
-	}
-	writeLogoutPage(w, status, logoutPageCSP, logoutPageData{Title: "Sign-out error", Heading: "Sign-out could not continue",
-		Description: he.Description, Hint: he.Hint, Code: he.Code, RequestID: id})
+	writeLogoutPage(w, httpx.PageStatus(e), httpx.PageCSP, logoutPageData{Title: "Sign-out error",
+		Heading: "Sign-out could not continue", Description: e.Description, Hint: e.Hint, Code: e.Code,
+		RequestID: httpx.RequestID(r.Context())})
 }
 
 func writeLogoutPage(w http.ResponseWriter, status int, csp string, d logoutPageData) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
+	httpx.WritePageHeaders(w, status, csp)
 	_ = logoutPage.Execute(w, d)
 }

@@ -60,6 +60,34 @@ type Client struct {
 	UpdatedAt time.Time `json:"updated_at"`
 
 	Lifespans
+
+	// Credentials are the stored forms of the client's other secrets; like
+	// SecretHash they never leave the server.
+	Credentials Credentials `json:"-"`
+}
+
+// Credentials are what the server keeps, besides SecretHash, to
+// authenticate a client. They are stored, never shown.
+type Credentials struct {
+	// SealedSecret is the current secret encrypted with the system secret.
+	// It is kept only for clients registered for client_secret_jwt, whose
+	// HMAC key is the secret itself (RFC 7523 section 2.2), so a hash cannot
+	// verify it.
+	SealedSecret []byte `json:"sealed_secret,omitempty"`
+	// Rotated are earlier secrets, newest first, that keep authenticating
+	// after POST /admin/clients/{id}/secrets/rotate until
+	// DELETE /admin/clients/{id}/secrets/rotate removes them.
+	Rotated []StoredSecret `json:"rotated,omitempty"`
+	// RegistrationTokenDigest is the SHA-256 of the RFC 7592 registration
+	// access token of a dynamically registered client; nil otherwise.
+	RegistrationTokenDigest []byte `json:"registration_token_digest,omitempty"`
+}
+
+// StoredSecret is one rotated-out secret.
+type StoredSecret struct {
+	Hash      string    `json:"hash"`
+	Sealed    []byte    `json:"sealed,omitempty"` // as Credentials.SealedSecret
+	RotatedAt time.Time `json:"rotated_at"`
 }
 
 // Lifespans are the per-grant token lifetimes of a client (the contract's

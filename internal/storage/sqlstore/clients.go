@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/storage"
@@ -24,7 +26,9 @@ const MaxClientIDLen = 255
 // maxPageToken bounds the page token a stranger may send.
 const maxPageToken = 512
 
-const clientCols = "client_id, client_name, client_owner, secret_hash, doc, created_at, updated_at"
+// credentials holds client.Credentials as JSON, NULL when empty: the
+// other secrets, which doc must not carry because doc mirrors the API view.
+const clientCols = "client_id, client_name, client_owner, secret_hash, doc, credentials, created_at, updated_at"
 
 type clientSQL struct {
 	insert, get, update, delete string
@@ -34,10 +38,10 @@ type clientSQL struct {
 
 func buildClientSQL(d dialect) clientSQL {
 	c := clientSQL{
-		insert: d.rebind("INSERT INTO clients (" + clientCols + ") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		insert: d.rebind("INSERT INTO clients (" + clientCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 		get:    d.rebind("SELECT " + clientCols + " FROM clients WHERE client_id = ?"),
 		// created_at is kept: an update replaces the client, not its history.
-		update: d.rebind("UPDATE clients SET client_name = ?, client_owner = ?, secret_hash = ?, doc = ?, updated_at = ? WHERE client_id = ?"),
+		update: d.rebind("UPDATE clients SET client_name = ?, client_owner = ?, secret_hash = ?, doc = ?, credentials = ?, updated_at = ? WHERE client_id = ?"),
 		delete: d.rebind("DELETE FROM clients WHERE client_id = ?"),
 	}
 	for v := range c.list {
@@ -56,11 +60,30 @@ func buildClientSQL(d dialect) clientSQL {
 	return c
 }
 
-// clientDoc encodes c without the secret, which is never stored.
-func clientDoc(c *client.Client) (string, error) {
+// clientDoc encodes c without the secret, which is never stored, and its
+// credentials column value (nil when there are none).
+func clientDoc(c *client.Client) (doc string, creds any, err error) {
 	cp := *c
 	cp.Secret = ""
-	return jsonText(&cp)
+	if doc, err = jsonText(&cp); err != nil {
+		return "", nil, err
+	}
+	if isZeroCredentials(c.Credentials) {
+		return doc, nil, nil
+	}
+	// Times inside JSON come back as written; store them as every time
+	// column does, in UTC to the microsecond.
+	cr := c.Credentials
+	cr.Rotated = slices.Clone(cr.Rotated)
+	for i := range cr.Rotated {
+		cr.Rotated[i].RotatedAt = cr.Rotated[i].RotatedAt.UTC().Truncate(time.Microsecond)
+	}
+	text, err := jsonText(cr)
+	return doc, text, err
+}
+
+func isZeroCredentials(c client.Credentials) bool {
+	return len(c.SealedSecret) == 0 && len(c.Rotated) == 0 && len(c.RegistrationTokenDigest) == 0
 }
 
 func checkClientID(id string) error {
@@ -92,11 +115,11 @@ func (s *Store) CreateClient(ctx context.Context, c *client.Client) error {
 	if err := checkClientText("create client", c); err != nil {
 		return err
 	}
-	doc, err := clientDoc(c)
+	doc, creds, err := clientDoc(c)
 	if err != nil {
 		return err
 	}
-	_, err = s.q().exec(ctx, s.clients.insert, c.ID, c.Name, c.Owner, c.SecretHash, doc,
+	_, err = s.q().exec(ctx, s.clients.insert, c.ID, c.Name, c.Owner, c.SecretHash, doc, creds,
 		s.d.timeArg(c.CreatedAt), s.d.timeArg(c.UpdatedAt))
 	return s.d.classify("create client", err)
 }
@@ -124,11 +147,11 @@ func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
 	if err := checkClientText("update client", c); err != nil {
 		return err
 	}
-	doc, err := clientDoc(c)
+	doc, creds, err := clientDoc(c)
 	if err != nil {
 		return err
 	}
-	n, err := s.q().execN(ctx, s.clients.update, c.Name, c.Owner, c.SecretHash, doc,
+	n, err := s.q().execN(ctx, s.clients.update, c.Name, c.Owner, c.SecretHash, doc, creds,
 		s.d.timeArg(c.UpdatedAt), c.ID)
 	if err != nil {
 		return s.d.classify("update client", err)
@@ -243,9 +266,10 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanClient(r rowScanner) (*client.Client, error) {
 	var (
 		id, name, owner, hash, doc string
+		creds                      sql.NullString
 		c                          client.Client
 	)
-	err := r.Scan(&id, &name, &owner, &hash, &doc, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+	err := r.Scan(&id, &name, &owner, &hash, &doc, &creds, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -255,6 +279,11 @@ func scanClient(r rowScanner) (*client.Client, error) {
 	created, updated := c.CreatedAt, c.UpdatedAt
 	if err := json.Unmarshal([]byte(doc), &c); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode client %q: %w", id, err)
+	}
+	if creds.Valid {
+		if err := json.Unmarshal([]byte(creds.String), &c.Credentials); err != nil {
+			return nil, fmt.Errorf("sqlstore: decode credentials of client %q: %w", id, err)
+		}
 	}
 	c.ID, c.Name, c.Owner, c.SecretHash = id, name, owner, hash
 	c.CreatedAt, c.UpdatedAt, c.Secret = created, updated, ""

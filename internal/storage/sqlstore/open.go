@@ -40,7 +40,7 @@ type Options struct {
 const DefaultMaxConns = 32
 
 // Store is the SQL implementation of client.Store, jwk.Store, token.Store,
-// token.FlowStore and flow.Store. It is safe for concurrent use.
+// token.FlowStore, flow.Store and trust.Store. It is safe for concurrent use.
 type Store struct {
 	db       *sql.DB
 	d        dialect
@@ -54,6 +54,7 @@ type Store struct {
 	keys    keySQL
 	tokens  tokenSQL
 	flows   flowSQL
+	trust   trustSQL
 	// accessInserts coalesces concurrent CreateAccess calls.
 	accessInserts *batcher
 }
@@ -78,6 +79,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.keys = buildKeySQL(t.d)
 	s.tokens = buildTokenSQL(t.d)
 	s.flows = buildFlowSQL(t.d)
+	s.trust = buildTrustSQL(t.d)
 	s.accessInserts = newBatcher(t.d, s.q, "access_tokens", strings.Split(accessCols, ", "))
 	if err := s.start(ctx, opts); err != nil {
 		s.accessInserts.close()

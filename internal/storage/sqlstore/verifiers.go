@@ -21,3 +21,11 @@ func (s *Store) UseVerifier(ctx context.Context, key string, expires time.Time) 
 	}
 	return s.d.classify("use verifier", err)
 }
+
+// UseJTI records that a JWT's "jti" (as a key the caller derived, scoped by
+// issuer or client) was used, until expires: the same single INSERT as
+// UseVerifier, in the same table, under a "jti:" prefix so the two kinds of
+// key never collide. storage.ErrAlreadyUsed on replay.
+func (s *Store) UseJTI(ctx context.Context, key string, expires time.Time) error {
+	return s.UseVerifier(ctx, "jti:"+key, expires)
+}

@@ -48,6 +48,11 @@ func Run(t *testing.T, open Opener) {
 		{"RevokeConsents", testRevokeConsents},
 		{"FlowDeleteClientCascades", testFlowDeleteClientCascades},
 		{"FlowUnstorable", testFlowUnstorable},
+		{"TrustCRUD", testTrustCRUD},
+		{"TrustFind", testTrustFind},
+		{"TrustPagination", testTrustPagination},
+		{"JTISingleUse", testJTISingleUse},
+		{"ClientCredentialsRoundTrip", testClientCredentialsRoundTrip},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,7 +3,7 @@
 //
 // imports_test.go enforces the import direction of GUIDE.md section 2:
 //
-//	config, storage, secret, httpx → client, jwk, trust → token → flow →
+//	config, storage, secret, httpx → assertion → client, jwk, trust → token → flow →
 //	oauth2 → oidc (janitor, metrics, devapp beside it) → app → cli
 //
 // A package imports only packages to its left; packages on the same level do
@@ -39,6 +39,7 @@ const (
 func layers() [][]string {
 	return [][]string{
 		{"config", "storage", "secret", "httpx"},
+		{"assertion"},
 		{"client", "jwk", "trust"},
 		{"token"},
 		{"flow"},

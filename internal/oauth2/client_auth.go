@@ -20,12 +20,18 @@ import (
 
 // Client authentication at the token, revocation (and later PAR/device)
 // endpoints: RFC 6749 section 2.3.1 (client_secret_basic and
-// client_secret_post) and public clients identified by client_id alone
+// client_secret_post), public clients identified by client_id alone
 // (token_endpoint_auth_method "none"; the grant or endpoint decides whether
-// public clients are allowed).
+// public clients are allowed), and JWT assertions (private_key_jwt,
+// client_secret_jwt; RFC 7523 section 2.2, in client_assertion.go).
 //
-// Not supported yet: client_secret_jwt and private_key_jwt (RFC 7523
-// section 2.2); a client_assertion is refused as invalid_client.
+// Rotated secrets: after POST /admin/clients/{id}/secrets/rotate the
+// earlier secrets (c.Credentials.Rotated) keep authenticating until they
+// are removed. The current secret is tried first, then at most
+// maxRotatedSecrets rotated ones, all under one verification slot. A wrong
+// secret therefore costs one slow hash per stored secret: bounded, and
+// only while a rotation is in progress; an unknown client still costs
+// exactly one (the dummy hash).
 
 // Token endpoint authentication methods (the client's
 // token_endpoint_auth_method).
@@ -33,6 +39,9 @@ const (
 	AuthMethodBasic = "client_secret_basic"
 	AuthMethodPost  = "client_secret_post"
 	AuthMethodNone  = "none"
+	// authMethodAssertion marks credentials that are a client_assertion,
+	// before the client's registered JWT method is known.
+	authMethodAssertion = "client_assertion"
 )
 
 // Bounds on presented credentials: checked before any storage access or
@@ -77,6 +86,9 @@ type ClientAuthDeps struct {
 	// HashWait bounds the wait for a verification slot before answering
 	// 503; 0 means DefaultHashWait.
 	HashWait time.Duration
+	// Assertions verifies private_key_jwt and client_secret_jwt; nil
+	// refuses every client_assertion (unit tests of other parts).
+	Assertions *ClientAssertions
 }
 
 // DefaultHashWait is how long a request may queue for a verification slot.
@@ -94,6 +106,8 @@ type ClientAuth struct {
 	cache   *SecretCache
 	now     func() time.Time
 	gate    hashGate
+	// assertions is nil when JWT client authentication is off.
+	assertions *ClientAssertions
 	// dummyHash stands in for the stored hash on every refusal of a
 	// secret-bearing request, so an unknown client, a wrong method or an
 	// expired secret take as long as a wrong secret and do not reveal which
@@ -122,12 +136,16 @@ func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
 		return nil, fmt.Errorf("oauth2: hashing the dummy client secret: %w", err)
 	}
 	return &ClientAuth{clients: d.Clients, hasher: d.Hasher, cache: d.Cache, now: d.Now,
-		gate: newHashGate(slots, wait), dummyHash: dummy}, nil
+		gate: newHashGate(slots, wait), dummyHash: dummy, assertions: d.Assertions}, nil
 }
 
 // credentials are what the request presented, before any lookup.
 type credentials struct {
 	id, secret, method string
+	// assertion is the client_assertion (method authMethodAssertion).
+	assertion string
+	// endpoint is the path called, which an assertion may name as aud.
+	endpoint string
 }
 
 // Authenticate returns the authenticated client or an invalid_request /
@@ -139,6 +157,7 @@ func (a *ClientAuth) Authenticate(ctx context.Context, r *http.Request, form url
 	if err != nil {
 		return nil, err
 	}
+	cred.endpoint = r.URL.Path
 	c, err := a.check(ctx, cred)
 	if err != nil {
 		var he *httpx.Error
@@ -152,13 +171,13 @@ func (a *ClientAuth) Authenticate(ctx context.Context, r *http.Request, form url
 
 // parseCredentials finds the one authentication method the request used.
 func parseCredentials(r *http.Request, form url.Values) (credentials, error) {
+	scheme, payload, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	basic := strings.EqualFold(scheme, "Basic")
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
-		return credentials{}, InvalidClient("JWT client assertions (private_key_jwt, client_secret_jwt) are not supported.")
+		return parseAssertion(form, basic)
 	}
-	if authz := r.Header.Get("Authorization"); authz != "" {
-		if scheme, payload, _ := strings.Cut(authz, " "); strings.EqualFold(scheme, "Basic") {
-			return parseBasic(payload, form)
-		}
+	if basic {
+		return parseBasic(payload, form)
 	}
 	id := form.Get("client_id")
 	if id == "" {
@@ -168,6 +187,25 @@ func parseCredentials(r *http.Request, form url.Values) (credentials, error) {
 		return credentials{id: id, secret: sec, method: AuthMethodPost}, nil
 	}
 	return credentials{id: id, method: AuthMethodNone}, nil
+}
+
+// parseAssertion reads RFC 7523 section 2.2 credentials: the type must be
+// the jwt-bearer URN and the assertion present, and no secret may come
+// with them (RFC 6749 section 2.3: one method per request).
+func parseAssertion(form url.Values, basic bool) (credentials, error) {
+	switch typ := form.Get("client_assertion_type"); {
+	case typ == "":
+		return credentials{}, InvalidRequest("A client_assertion needs client_assertion_type %s.", ClientAssertionType)
+	case typ != ClientAssertionType:
+		return credentials{}, InvalidRequest("The client_assertion_type %q is not supported; use %s.", httpx.Clip(typ, 64), ClientAssertionType)
+	case form.Get("client_assertion") == "":
+		return credentials{}, InvalidRequest("The client_assertion is missing or empty.")
+	case basic:
+		return credentials{}, InvalidRequest("The client used more than one authentication method (HTTP Basic and a client_assertion).")
+	case form.Get("client_secret") != "":
+		return credentials{}, InvalidRequest("The client used more than one authentication method (client_secret and a client_assertion).")
+	}
+	return credentials{id: form.Get("client_id"), method: authMethodAssertion, assertion: form.Get("client_assertion")}, nil
 }
 
 // parseBasic decodes RFC 6749 section 2.3.1 Basic credentials: the client
@@ -213,6 +251,14 @@ func (a *ClientAuth) check(ctx context.Context, cred credentials) (*client.Clien
 	if err := checkPresented(cred); err != nil {
 		return nil, err
 	}
+	if cred.method == authMethodAssertion {
+		if a.assertions == nil {
+			return nil, InvalidClient("JWT client assertions (private_key_jwt, client_secret_jwt) are not enabled.")
+		}
+		// No slow hash: signature and HMAC checks cost microseconds, so
+		// there is no dummy work to balance.
+		return a.assertions.authenticate(ctx, a.clients, cred)
+	}
 	c, err := a.clients.GetClient(ctx, cred.id)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, ServerError(fmt.Errorf("load client: %w", err))
@@ -225,7 +271,7 @@ func (a *ClientAuth) check(ctx context.Context, cred credentials) (*client.Clien
 	if refusal := a.refusal(c, err, cred.method); refusal != nil {
 		return nil, a.refuseAfterDummy(ctx, cred.secret, refusal)
 	}
-	if err := a.verifySecret(ctx, c.SecretHash, cred.secret); err != nil {
+	if err := a.verifySecret(ctx, storedHashes(c), cred.secret); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -238,7 +284,7 @@ func checkPresented(cred credentials) error {
 	if len(cred.id) > MaxClientIDLen || len(cred.secret) > MaxClientSecretLen {
 		return InvalidClient(authFailed).Because(errors.New("credentials exceed the length bounds"))
 	}
-	if cred.method != AuthMethodNone && cred.secret == "" {
+	if (cred.method == AuthMethodBasic || cred.method == AuthMethodPost) && cred.secret == "" {
 		return InvalidClient(authFailed).Because(errors.New("an empty client secret was presented"))
 	}
 	return nil
@@ -284,23 +330,41 @@ func (a *ClientAuth) refuseAfterDummy(ctx context.Context, presented string, rea
 	return InvalidClient(authFailed).Because(reason)
 }
 
-// verifySecret consults the cache, then the slow hash; only a success is
-// remembered. A cache hit never waits for the gate, so an attack that fills
-// it does not slow down clients that authenticated before.
-func (a *ClientAuth) verifySecret(ctx context.Context, hash, presented string) error {
-	if a.cache.Verified(hash, presented) {
-		return nil
+// storedHashes are the hashes a presented secret may match: the current
+// one first, then at most maxRotatedSecrets rotated ones, newest first.
+func storedHashes(c *client.Client) []string {
+	hashes := []string{c.SecretHash}
+	for _, r := range c.Credentials.Rotated[:min(len(c.Credentials.Rotated), maxRotatedSecrets)] {
+		if r.Hash != "" {
+			hashes = append(hashes, r.Hash)
+		}
+	}
+	return hashes
+}
+
+// verifySecret consults the cache for every hash, then verifies them in
+// order with the slow hasher, under one gate slot; only a success is
+// remembered, for the hash it matched. A cache hit never waits for the
+// gate, so an attack that fills it does not slow down clients that
+// authenticated before.
+func (a *ClientAuth) verifySecret(ctx context.Context, hashes []string, presented string) error {
+	for _, h := range hashes {
+		if a.cache.Verified(h, presented) {
+			return nil
+		}
 	}
 	if err := a.gate.acquire(ctx); err != nil {
 		return err
 	}
-	err := a.hasher.Verify(hash, presented)
-	a.gate.release()
-	if err != nil {
-		return InvalidClient(authFailed).Because(err)
+	defer a.gate.release()
+	var err error
+	for _, h := range hashes {
+		if err = a.hasher.Verify(h, presented); err == nil {
+			a.cache.Remember(h, presented)
+			return nil
+		}
 	}
-	a.cache.Remember(hash, presented)
-	return nil
+	return InvalidClient(authFailed).Because(err)
 }
 
 // registeredMethod is the client's token_endpoint_auth_method, defaulting

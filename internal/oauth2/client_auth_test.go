@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
@@ -98,7 +99,7 @@ func TestClientAuthRefuses(t *testing.T) {
 		{"confidential client without secret", req{form: "client_id=machine"}, "invalid_client", false},
 		{"public client with secret", req{form: "client_id=public&client_secret=x"}, "invalid_client", false},
 		{"public client via basic", req{user: "public", pass: ""}, "invalid_client", true},
-		{"client assertion", req{form: "client_id=machine&client_assertion_type=x&client_assertion=y"}, "invalid_client", false},
+		{"client assertion of an unknown type", req{form: "client_id=machine&client_assertion_type=x&client_assertion=y"}, "invalid_request", false},
 	}
 	h := newHarness(t)
 	for _, tc := range cases {
@@ -296,5 +297,66 @@ func TestNewClientAuthChecksDeps(t *testing.T) {
 	}
 	if a.hasher.Verify(a.dummyHash, dummySecret) != nil {
 		t.Fatal("the dummy hash was not made by the configured hasher")
+	}
+}
+
+// TestClientAuthRotatedSecrets: after a rotation the earlier secrets keep
+// working (basic and post), the current one is tried first, successes are
+// cached per matched hash, and a wrong secret costs one hash per stored
+// secret, never more than the current plus maxRotatedSecrets.
+func TestClientAuthRotatedSecrets(t *testing.T) {
+	rec := &recordingHasher{Hasher: secret.Hasher{Algorithm: "pbkdf2", PBKDF2Iterations: 1000, Rand: rand.Reader}}
+	h := newHarness(t, func(d *ClientAuthDeps) { d.Hasher = rec })
+	hash := func(s string) string {
+		out, err := rec.Hasher.Hash(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	cur, old1, old2 := hash("current"), hash("old-1"), hash("old-2")
+	h.db.clients["rot"] = &client.Client{ID: "rot", SecretHash: cur, Credentials: client.Credentials{
+		Rotated: []client.StoredSecret{{Hash: old1}, {Hash: old2}}}}
+	h.db.clients["rot-post"] = &client.Client{ID: "rot-post", SecretHash: cur, TokenEndpointAuthMethod: AuthMethodPost,
+		Credentials: client.Credentials{Rotated: []client.StoredSecret{{Hash: old1}}}}
+	var many []client.StoredSecret
+	bounded := []string{cur} // what a request may cost at most
+	for i := range maxRotatedSecrets + 3 {
+		many = append(many, client.StoredSecret{Hash: hash(fmt.Sprintf("many-%d", i))})
+		if i < maxRotatedSecrets {
+			bounded = append(bounded, many[i].Hash)
+		}
+	}
+	h.db.clients["rot-many"] = &client.Client{ID: "rot-many", SecretHash: cur, Credentials: client.Credentials{Rotated: many}}
+	rec.takeVerified()
+
+	cases := []struct {
+		name     string
+		q        req
+		ok       bool
+		verified []string // hashes verified, in order; nil for a cache hit
+	}{
+		{"current secret: one hash", req{user: "rot", pass: "current"}, true, []string{cur}},
+		{"current secret again: cached", req{user: "rot", pass: "current"}, true, nil},
+		{"older rotated secret: current tried first", req{user: "rot", pass: "old-2"}, true, []string{cur, old1, old2}},
+		{"older rotated secret again: cached", req{user: "rot", pass: "old-2"}, true, nil},
+		{"rotated secret via post", req{form: "client_id=rot-post&client_secret=old-1"}, true, []string{cur, old1}},
+		{"wrong secret: every stored hash once", req{user: "rot", pass: "wrong"}, false, []string{cur, old1, old2}},
+		{"last rotated secret within the bound", req{user: "rot-many", pass: fmt.Sprintf("many-%d", maxRotatedSecrets-1)}, true, bounded},
+		{"rotated secret beyond the bound", req{user: "rot-many", pass: fmt.Sprintf("many-%d", maxRotatedSecrets)}, false, bounded},
+	}
+	for _, tc := range cases {
+		_, err := authenticate(h, tc.q)
+		if (err == nil) != tc.ok {
+			t.Fatalf("%s: got %v", tc.name, err)
+		}
+		if got := rec.takeVerified(); !slices.Equal(got, tc.verified) {
+			t.Errorf("%s: verified %d hashes, want these %d in order", tc.name, len(got), len(tc.verified))
+		}
+	}
+	// Removing the rotated secrets ends them, cached or not.
+	h.db.clients["rot"].Credentials.Rotated = nil
+	if _, err := authenticate(h, req{user: "rot", pass: "old-2"}); err == nil {
+		t.Fatal("a removed rotated secret still authenticates")
 	}
 }

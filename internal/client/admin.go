@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/signet-oidc/signet/internal/httpx"
@@ -19,8 +20,15 @@ import (
 type Admin struct {
 	Store  Store
 	Hasher secret.Hasher
-	Now    func() time.Time
-	Rand   io.Reader
+	// Keyring seals the secrets of client_secret_jwt clients (their HMAC
+	// key); the token endpoint opens them with the same keyring.
+	Keyring *secret.Keyring
+	// DefaultScope is oidc.dynamic_client_registration.default_scope, the
+	// scope of a client registered without one (through either door, as in
+	// Hydra). Nil or empty means "offline_access offline openid".
+	DefaultScope func() []string
+	Now          func() time.Time
+	Rand         io.Reader
 }
 
 // Routes registers the client endpoints. oauth and generic are the two error
@@ -33,6 +41,8 @@ func (a *Admin) Routes(mux httpx.Mux, oauth, generic func(httpx.HandlerFunc) htt
 	mux.Handle("PATCH /admin/clients/{id}", oauth(a.handlePatch))
 	mux.Handle("DELETE /admin/clients/{id}", generic(a.handleDelete))
 	mux.Handle("PUT /admin/clients/{id}/lifespans", generic(a.handleLifespans))
+	mux.Handle("POST /admin/clients/{id}/secrets/rotate", oauth(a.handleRotate))
+	mux.Handle("DELETE /admin/clients/{id}/secrets/rotate", oauth(a.handleDeleteRotated))
 }
 
 func (a *Admin) handleCreate(w http.ResponseWriter, r *http.Request) error {
@@ -100,25 +110,32 @@ func (a *Admin) handleLifespans(w http.ResponseWriter, r *http.Request) error {
 // fields are reset. It returns the response view, holding the plaintext
 // secret if one was set. A taken id is a 409.
 func (a *Admin) Create(ctx context.Context, c *Client) (*Client, error) {
-	if c.ID == "" {
-		id, err := secret.NewUUID(a.Rand)
-		if err != nil {
-			return nil, err
-		}
-		c.ID = id
-	}
-	now := a.now()
-	c.CreatedAt, c.UpdatedAt = now, now
 	// Registration credentials belong to dynamic registration, never to
 	// an admin caller.
 	c.RegistrationAccessToken, c.RegistrationClientURI = "", ""
-	if err := a.prepare(c, ""); err != nil {
+	if err := a.prepareCreate(c); err != nil {
 		return nil, err
 	}
 	if err := a.Store.CreateClient(ctx, stored(c)); err != nil {
 		return nil, storeError(err, "creating client")
 	}
 	return View(c), nil
+}
+
+// prepareCreate readies a new client for storage: id, timestamps,
+// defaults, validation and secret.
+func (a *Admin) prepareCreate(c *Client) error {
+	if c.ID == "" {
+		id, err := secret.NewUUID(a.Rand)
+		if err != nil {
+			return err
+		}
+		c.ID = id
+	}
+	now := a.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	c.Credentials = Credentials{}
+	return a.prepare(c, nil)
 }
 
 // Update replaces every field of client id with c (PUT semantics). c.ID
@@ -148,12 +165,7 @@ func (a *Admin) SetLifespans(ctx context.Context, id string, l Lifespans) (*Clie
 // replace validates next as the new state of old and stores it, keeping
 // what only the server may set.
 func (a *Admin) replace(ctx context.Context, old, next *Client) (*Client, error) {
-	next.ID = old.ID
-	next.CreatedAt = old.CreatedAt
-	next.UpdatedAt = a.now()
-	next.RegistrationAccessToken = old.RegistrationAccessToken
-	next.RegistrationClientURI = old.RegistrationClientURI
-	if err := a.prepare(next, old.SecretHash); err != nil {
+	if err := a.prepareReplace(old, next); err != nil {
 		return nil, err
 	}
 	if err := a.Store.UpdateClient(ctx, stored(next)); err != nil {
@@ -162,13 +174,31 @@ func (a *Admin) replace(ctx context.Context, old, next *Client) (*Client, error)
 	return View(next), nil
 }
 
-// prepare applies defaults, validates and settles the secret.
-func (a *Admin) prepare(c *Client, oldHash string) error {
+// prepareReplace readies next, the new state of old, for storage. The
+// server-owned fields, the stored credentials among them, come from old:
+// no request body can set them, and a body that leaves them out must not
+// drop them.
+func (a *Admin) prepareReplace(old, next *Client) error {
+	next.ID = old.ID
+	next.CreatedAt = old.CreatedAt
+	next.UpdatedAt = a.now()
+	next.RegistrationAccessToken = ""
+	next.RegistrationClientURI = old.RegistrationClientURI
+	next.Credentials = old.Credentials
+	return a.prepare(next, old)
+}
+
+// prepare applies defaults, validates and settles the secret; old is the
+// stored client (nil on create).
+func (a *Admin) prepare(c, old *Client) error {
+	if c.Scope == "" && a.DefaultScope != nil {
+		c.Scope = strings.Join(a.DefaultScope(), " ")
+	}
 	Defaults(c)
 	if err := Validate(c); err != nil {
 		return err
 	}
-	return settleSecret(c, oldHash, a.Hasher, a.Rand)
+	return a.settleSecret(c, old)
 }
 
 func (a *Admin) get(ctx context.Context, id string) (*Client, error) {
@@ -209,10 +239,11 @@ func storeError(err error, doing string) error {
 	}
 }
 
-// stored is the copy handed to the Store: never the plaintext secret.
+// stored is the copy handed to the Store: never the plaintext secret nor
+// a registration access token (only its digest, in Credentials).
 func stored(c *Client) *Client {
 	s := *c
-	s.Secret = ""
+	s.Secret, s.RegistrationAccessToken = "", ""
 	return &s
 }
 

@@ -126,11 +126,16 @@ type testEnv struct {
 func newEnv(t testing.TB) *testEnv {
 	env := &testEnv{store: newFakeStore(), now: time.Date(2026, 1, 2, 3, 4, 5, 6789, time.UTC)}
 	rnd := rand.NewChaCha8([32]byte{1})
+	keyring, err := secret.NewKeyring([]string{"client-test-system-secret"}, rnd)
+	if err != nil {
+		t.Fatal(err)
+	}
 	env.admin = &Admin{
-		Store:  env.store,
-		Hasher: secret.Hasher{Algorithm: "pbkdf2", PBKDF2Iterations: 1000, Rand: rnd},
-		Now:    func() time.Time { return env.now },
-		Rand:   rnd,
+		Store:   env.store,
+		Hasher:  secret.Hasher{Algorithm: "pbkdf2", PBKDF2Iterations: 1000, Rand: rnd},
+		Keyring: keyring,
+		Now:     func() time.Time { return env.now },
+		Rand:    rnd,
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rd := httpx.Renderer{Log: log}

@@ -169,16 +169,14 @@ func validateEnums(c *Client) *httpx.Error {
 	default:
 		return invalidMetadata("The field access_token_strategy must be \"opaque\" or \"jwt\".")
 	}
-	algs := []struct {
-		name, value string
-		allowNone   bool
-	}{
-		{"token_endpoint_auth_signing_alg", c.TokenEndpointAuthSigningAlg, false},
-		{"request_object_signing_alg", c.RequestObjectSigningAlg, true},
-		{"userinfo_signed_response_alg", c.UserinfoSignedResponseAlg, true},
+	// token_endpoint_auth_signing_alg depends on the auth method;
+	// validateAuthMethod checks it.
+	algs := []struct{ name, value string }{
+		{"request_object_signing_alg", c.RequestObjectSigningAlg},
+		{"userinfo_signed_response_alg", c.UserinfoSignedResponseAlg},
 	}
 	for _, a := range algs {
-		if a.value == "" || (a.allowNone && a.value == "none") || slices.Contains(signingAlgs, a.value) {
+		if a.value == "" || a.value == "none" || slices.Contains(signingAlgs, a.value) {
 			continue
 		}
 		return invalidMetadata("The field %s names an unsupported algorithm; use one of %s.",
@@ -188,8 +186,9 @@ func validateEnums(c *Client) *httpx.Error {
 }
 
 // signingAlgs are the asymmetric JWS algorithms (RFC 7518 section 3.1) a
-// client may name. HMAC algorithms are absent: the server keeps only a hash
-// of the client secret, so it could not verify an HMAC.
+// client may name for request objects, userinfo and private_key_jwt. HMAC
+// algorithms are absent: only client_secret_jwt clients have their secret
+// kept in a form that can check an HMAC (see hmacAlgs).
 var signingAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 func validateMetadata(c *Client) *httpx.Error {

@@ -24,6 +24,7 @@ const (
 const (
 	AuthClientSecretBasic = "client_secret_basic"
 	AuthClientSecretPost  = "client_secret_post"
+	AuthClientSecretJWT   = "client_secret_jwt"
 	AuthPrivateKeyJWT     = "private_key_jwt"
 	AuthNone              = "none"
 )
@@ -90,16 +91,34 @@ func parseResponseType(rt string) (map[string]bool, bool) {
 	return parts, true
 }
 
+// validateAuthMethod checks token_endpoint_auth_method and, with it,
+// token_endpoint_auth_signing_alg, which must fit the method: an HMAC
+// algorithm for client_secret_jwt, an asymmetric one for private_key_jwt.
+// For the methods that sign nothing, Hydra accepts and ignores an
+// asymmetric algorithm, so Signet does too; an HMAC algorithm there is
+// refused, as it can only mean the client meant client_secret_jwt.
 func validateAuthMethod(c *Client) *httpx.Error {
+	alg := c.TokenEndpointAuthSigningAlg
 	switch c.TokenEndpointAuthMethod {
-	case AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthNone:
+	case AuthClientSecretJWT:
+		if alg != "" && !slices.Contains(hmacAlgs, alg) {
+			return invalidMetadata("The field token_endpoint_auth_signing_alg must be one of %s for client_secret_jwt.", strings.Join(hmacAlgs, ", "))
+		}
 		return nil
-	case "client_secret_jwt":
-		return invalidMetadata("The token_endpoint_auth_method client_secret_jwt is not supported: secrets are stored only as hashes, so the server cannot verify an HMAC made with one.")
+	case AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT, AuthNone:
+		if alg != "" && !slices.Contains(signingAlgs, alg) {
+			return invalidMetadata("The field token_endpoint_auth_signing_alg must be one of %s for %s; HMAC algorithms need client_secret_jwt.",
+				strings.Join(signingAlgs, ", "), c.TokenEndpointAuthMethod)
+		}
+		return nil
 	default:
-		return invalidMetadata("The field token_endpoint_auth_method must be one of client_secret_basic, client_secret_post, private_key_jwt or none.")
+		return invalidMetadata("The field token_endpoint_auth_method must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none.")
 	}
 }
+
+// hmacAlgs are the JWS HMAC algorithms (RFC 7518 section 3.2) a
+// client_secret_jwt client may name.
+var hmacAlgs = []string{"HS256", "HS384", "HS512"}
 
 // validateKeys checks jwks and jwks_uri (RFC 7591 section 2: "The jwks_uri
 // and jwks parameters MUST NOT both be present in the same request").

@@ -38,12 +38,24 @@ func TestValidateAcceptsRealClients(t *testing.T) {
 			c.JWKS = json.RawMessage(`{"keys":[` + rsaPublicJWK + `]}`)
 		},
 		"private_key_jwt uri": func(c *Client) { c.TokenEndpointAuthMethod = "private_key_jwt"; c.JWKSURI = "https://app.example/jwks" },
-		"wildcard origin":     func(c *Client) { c.AllowedCORSOrigins = []string{"https://*.example.com", "http://localhost:3000"} },
-		"metadata object":     func(c *Client) { c.Metadata = json.RawMessage(`{"a":[1,2]}`) },
-		"metadata null":       func(c *Client) { c.Metadata = json.RawMessage(`null`) },
-		"url scope":           func(c *Client) { c.Scope = "openid https://api.example/read" },
-		"unicode name":        func(c *Client) { c.Name = "Café ☕ 应用" },
-		"sql id":              func(c *Client) { c.ID = `'; DROP TABLE clients;--` },
+		"private_key_jwt ES256": func(c *Client) {
+			c.TokenEndpointAuthMethod = "private_key_jwt"
+			c.JWKSURI = "https://app.example/jwks"
+			c.TokenEndpointAuthSigningAlg = "ES256"
+		},
+		"client_secret_jwt": func(c *Client) { c.TokenEndpointAuthMethod = "client_secret_jwt" },
+		"client_secret_jwt HS512": func(c *Client) {
+			c.TokenEndpointAuthMethod = "client_secret_jwt"
+			c.TokenEndpointAuthSigningAlg = "HS512"
+		},
+		// Hydra accepts (and ignores) an asymmetric algorithm here.
+		"basic with RS256": func(c *Client) { c.TokenEndpointAuthSigningAlg = "RS256" },
+		"wildcard origin":  func(c *Client) { c.AllowedCORSOrigins = []string{"https://*.example.com", "http://localhost:3000"} },
+		"metadata object":  func(c *Client) { c.Metadata = json.RawMessage(`{"a":[1,2]}`) },
+		"metadata null":    func(c *Client) { c.Metadata = json.RawMessage(`null`) },
+		"url scope":        func(c *Client) { c.Scope = "openid https://api.example/read" },
+		"unicode name":     func(c *Client) { c.Name = "Café ☕ 应用" },
+		"sql id":           func(c *Client) { c.ID = `'; DROP TABLE clients;--` },
 		// Accepted whatever oidc.subject_identifiers.supported_types says;
 		// the authorization endpoint refuses what the server cannot serve.
 		"pairwise": func(c *Client) { c.SubjectType = "pairwise" },
@@ -95,7 +107,20 @@ func TestValidateRefusesInvalidClients(t *testing.T) {
 		{"token without implicit", func(c *Client) { c.ResponseTypes = []string{"code", "token"} }, "invalid_client_metadata", "implicit"},
 		{"implicit without token type", func(c *Client) { c.GrantTypes = []string{"implicit"}; c.ResponseTypes = []string{"code"} }, "invalid_client_metadata", "implicit"},
 		{"unknown auth method", func(c *Client) { c.TokenEndpointAuthMethod = "tls_client_auth" }, "invalid_client_metadata", "token_endpoint_auth_method"},
-		{"client_secret_jwt", func(c *Client) { c.TokenEndpointAuthMethod = "client_secret_jwt" }, "invalid_client_metadata", "client_secret_jwt"},
+		{"client_secret_jwt with RS256", func(c *Client) {
+			c.TokenEndpointAuthMethod = "client_secret_jwt"
+			c.TokenEndpointAuthSigningAlg = "RS256"
+		}, "invalid_client_metadata", "HS256, HS384, HS512 for client_secret_jwt"},
+		{"private_key_jwt with HS256", func(c *Client) {
+			c.TokenEndpointAuthMethod = "private_key_jwt"
+			c.JWKSURI = "https://app.example/jwks"
+			c.TokenEndpointAuthSigningAlg = "HS256"
+		}, "invalid_client_metadata", "HMAC algorithms need client_secret_jwt"},
+		{"basic with HS256", func(c *Client) { c.TokenEndpointAuthSigningAlg = "HS256" }, "invalid_client_metadata", "HMAC algorithms need client_secret_jwt"},
+		{"secret_jwt alg none", func(c *Client) {
+			c.TokenEndpointAuthMethod = "client_secret_jwt"
+			c.TokenEndpointAuthSigningAlg = "none"
+		}, "invalid_client_metadata", "token_endpoint_auth_signing_alg"},
 		{"private_key_jwt without keys", func(c *Client) { c.TokenEndpointAuthMethod = "private_key_jwt" }, "invalid_client_metadata", "jwks"},
 		{"jwks and jwks_uri", func(c *Client) {
 			c.JWKS = json.RawMessage(`{"keys":[]}`)
@@ -180,7 +205,11 @@ func TestSettleSecret(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Client{TokenEndpointAuthMethod: tc.method, Secret: tc.given}
-			err := settleSecret(c, tc.oldHash, h, r)
+			var old *Client
+			if tc.oldHash != "" {
+				old = &Client{SecretHash: tc.oldHash}
+			}
+			err := env.admin.settleSecret(c, old)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}
@@ -197,7 +226,8 @@ func TestSettleSecret(t *testing.T) {
 	}
 
 	bc := &Client{TokenEndpointAuthMethod: AuthClientSecretBasic, Secret: strings.Repeat("b", 73)}
-	if err := settleSecret(bc, "", secretHasherBcrypt(), r); err == nil {
+	bcrypt := &Admin{Hasher: secretHasherBcrypt(), Rand: r}
+	if err := bcrypt.settleSecret(bc, nil); err == nil {
 		t.Error("bcrypt would silently truncate a 73-byte secret; it must be refused")
 	}
 }

@@ -15,16 +15,16 @@ type backend struct {
 	start func(t *testing.T) *signettest.Server
 }
 
-func backends() []backend {
+func backends(opts ...signettest.Option) []backend {
 	on := func(dsn func(*testing.T) string) func(t *testing.T) *signettest.Server {
 		return func(t *testing.T) *signettest.Server {
 			d := dsn(t)
 			storetest.OpenDSN(t, d) // applies the migrations
-			return signettest.Start(t, signettest.WithEnv("DSN="+d))
+			return signettest.Start(t, append([]signettest.Option{signettest.WithEnv("DSN=" + d)}, opts...)...)
 		}
 	}
 	return []backend{
-		{"SQLite", func(t *testing.T) *signettest.Server { return signettest.Start(t) }},
+		{"SQLite", func(t *testing.T) *signettest.Server { return signettest.Start(t, opts...) }},
 		{"PostgreSQL", on(storetest.PostgresDSN)},
 		{"MySQL", on(storetest.MySQLDSN)},
 	}

@@ -27,9 +27,11 @@ import (
 //  1. the client's request: validated, sealed into a login_challenge, and
 //     sent to urls.login (nothing is written to storage);
 //  2. back with a login_verifier: single use recorded, sent to urls.consent;
-//  3. back with a consent_verifier: consent and code stored (the consent,
-//     keyed by the flow ID, is what makes this verifier single use), sent
-//     to the client's redirect URI.
+//  3. back with a consent_verifier: consent stored (keyed by the flow ID,
+//     it is what makes this verifier single use), then the code and, for
+//     implicit and hybrid response types, the tokens (authorize_implicit.go),
+//     sent to the client's redirect URI in the response mode
+//     (authorize_response.go).
 //
 // Errors before the redirect URI is trusted, and errors about the browser
 // itself (CSRF, replay), are shown on an error page (or sent to urls.error);
@@ -41,13 +43,18 @@ type Authorize struct {
 	Sealer     *flow.Sealer
 	Sessions   *flow.SessionCookies
 	CodeFormat token.OpaqueFormat
-	// IDTokens reads id_token_hint values; a request carrying a hint is
-	// refused with a server error when it is nil.
+	// IDTokens reads id_token_hint values and mints the ID tokens of
+	// implicit and hybrid responses; a request that needs it is refused
+	// with a server error when it is nil.
 	IDTokens *token.IDTokens
-	Config   func() *config.Config
-	Now      func() time.Time
-	Rand     io.Reader
-	Log      *slog.Logger
+	// Issuer mints and stores the access tokens of the "token" response
+	// types; a request that needs it is refused with a server error when
+	// it is nil.
+	Issuer *token.Issuer
+	Config func() *config.Config
+	Now    func() time.Time
+	Rand   io.Reader
+	Log    *slog.Logger
 }
 
 // Parameter names of the three entries.
@@ -60,23 +67,23 @@ const (
 // (Hydra's default, 30 days).
 const defaultAuthSessionTTL = 720 * time.Hour
 
-// Handle serves GET and POST /oauth2/auth. Every outcome is a redirect or
-// an HTML page; errors are rendered here, so the returned error is always
-// nil and the adapter around it never writes JSON to a browser.
+// Handle serves GET and POST /oauth2/auth. Every outcome is a redirect, a
+// form_post page or an error page; errors are rendered here, so the
+// returned error is always nil and the adapter around it never writes JSON
+// to a browser.
 func (a *Authorize) Handle(w http.ResponseWriter, r *http.Request) error {
 	cfg := a.Config()
-	location, err := a.route(w, r, cfg)
+	next, err := a.route(w, r, cfg)
 	if err != nil {
 		a.fail(w, r, cfg, err)
 		return nil
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, location, http.StatusFound)
+	next.write(w, r)
 	return nil
 }
 
 // route reads the parameters once and picks the entry.
-func (a *Authorize) route(w http.ResponseWriter, r *http.Request, cfg *config.Config) (string, error) {
+func (a *Authorize) route(w http.ResponseWriter, r *http.Request, cfg *config.Config) (*Redirect, error) {
 	var q url.Values
 	var err error
 	if r.Method == http.MethodPost {
@@ -85,12 +92,12 @@ func (a *Authorize) route(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		q, err = httpx.ParseQuery(r)
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	lv, cv := q.Get(paramLoginVerifier), q.Get(paramConsentVerifier)
 	switch {
 	case lv != "" && cv != "":
-		return "", InvalidRequest("Send either login_verifier or consent_verifier, not both.")
+		return nil, InvalidRequest("Send either login_verifier or consent_verifier, not both.")
 	case lv != "":
 		return a.afterLogin(r.Context(), w, r, cfg, lv)
 	case cv != "":
@@ -101,33 +108,34 @@ func (a *Authorize) route(w http.ResponseWriter, r *http.Request, cfg *config.Co
 
 // start handles a new authorization request: validate, look for a
 // remembered login, seal the flow and hand it to the login app.
-func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, q url.Values) (string, error) {
+func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, q url.Values) (*Redirect, error) {
 	req, err := ParseAuthorizeRequest(q)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	c, err := a.Clients.GetClient(ctx, req.ClientID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return "", fmt.Errorf("reading client: %w", err)
+		return nil, fmt.Errorf("reading client: %w", err)
 	}
 	redirectURI, aerr := req.Validate(c, authorizeOptions(cfg))
 	if aerr != nil {
 		if aerr.Redirectable {
-			return aerr.RedirectURL(redirectURI, aerr.State), nil
+			return aerr.Redirect(redirectURI), nil
 		}
-		return "", aerr.Err
+		return nil, aerr.Err
 	}
+	reply := replyTo(redirectURI, req.ResponseType, req.ResponseMode, req.State)
 	hint, herr, err := a.readIDTokenHint(ctx, req.IDTokenHint, cfg.IssuerURL())
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if herr != nil {
-		return clientError(redirectURI, req.State, herr), nil
+		return reply.fail(herr), nil
 	}
 	now := a.Now()
 	sessionID, remembered, err := a.rememberedLogin(ctx, r, req, now)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if remembered != nil && hint != nil && !hint.names(c, remembered.Subject, cfg) {
 		// OIDC Core 3.1.2.1: a session of another user than the hint
@@ -135,30 +143,35 @@ func (a *Authorize) start(ctx context.Context, w http.ResponseWriter, r *http.Re
 		sessionID, remembered, err = a.newLoginSession()
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if remembered == nil && slices.Contains(req.Prompt, "none") {
-		return clientError(redirectURI, req.State, LoginRequired("prompt=none was requested but no valid authentication session exists.")), nil
+		return reply.fail(LoginRequired("prompt=none was requested but no valid authentication session exists.")), nil
 	}
 	if cfg.URLs.Login == "" {
-		return "", unconfigured("urls.login", "URLS_LOGIN", "login")
+		return nil, unconfigured("urls.login", "URLS_LOGIN", "login")
 	}
 	f, csrf, err := flow.New(a.Rand, now, req.ClientID, flowRequest(req, hint))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := f.RequestLogin(sessionID, remembered); err != nil {
-		return "", err
+		return nil, err
 	}
 	challenge, err := a.Sealer.Seal(f, flow.PurposeLoginChallenge)
 	if err != nil {
 		if errors.Is(err, flow.ErrTooLarge) {
-			return "", InvalidRequest("The authorization request is too large to carry through the login flow.").Because(err)
+			return nil, InvalidRequest("The authorization request is too large to carry through the login flow.").Because(err)
 		}
-		return "", err
+		return nil, err
 	}
 	setCSRFCookie(w, cfg, loginCSRFName(cfg), csrf)
-	return httpx.WithQuery(cfg.URLs.Login, url.Values{"login_challenge": {challenge}}), nil
+	return appRedirect(cfg.URLs.Login, "login_challenge", challenge), nil
+}
+
+// appRedirect sends the browser to the login or consent app.
+func appRedirect(appURL, param, challenge string) *Redirect {
+	return &Redirect{URI: appURL, Mode: ResponseModeQuery, Params: url.Values{param: {challenge}}}
 }
 
 // rememberedLogin returns the login session the flow belongs to and, when
@@ -243,9 +256,4 @@ func LoginRequired(hint string, args ...any) *httpx.Error {
 func ConsentRequired(hint string, args ...any) *httpx.Error {
 	return httpx.NewError(http.StatusBadRequest, "consent_required",
 		"The Authorization Server requires End-User consent.").WithHint(hint, args...)
-}
-
-// clientError is the redirect that reports e to the client.
-func clientError(redirectURI, state string, e *httpx.Error) string {
-	return (&AuthorizeError{Err: e, Redirectable: true, State: state}).RedirectURL(redirectURI, state)
 }

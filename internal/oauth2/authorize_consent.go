@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -21,53 +20,54 @@ import (
 
 // afterConsent handles the browser's return with a consent_verifier: the
 // grant is checked against the client, the subject the client will see is
-// decided, the consent and the code are stored, and the browser goes back
-// to the client with the code.
+// decided, the consent and what the response type asks for (a code,
+// tokens) are stored, and the browser goes back to the client.
 //
-// Two writes happen here, and with the login verifier's one that makes
-// the three-write budget of a flow that is not remembered. The consent
-// verifier has no used-verifier record of its own: the consent session's
-// ID is the flow ID and SaveConsent refuses an existing ID, so storing the
-// consent is what makes the verifier single use, and it happens before the
-// code is minted.
-func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (string, error) {
+// Two writes happen here for "code", and with the login verifier's one
+// that makes the three-write budget of a flow that is not remembered
+// ("token" responses write an access token instead of a code, hybrid ones
+// both). The consent verifier has no used-verifier record of its own: the
+// consent session's ID is the flow ID and SaveConsent refuses an existing
+// ID, so storing the consent is what makes the verifier single use, and it
+// happens before anything is minted.
+func (a *Authorize) afterConsent(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (*Redirect, error) {
 	f, _, err := a.openVerifier(r, cfg, verifier, flow.PurposeConsentVerifier, consentCSRFName(cfg))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	c, redirectURI, err := a.flowClient(ctx, f)
+	c, reply, err := a.flowClient(ctx, f)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	clearCookie(w, cfg, loginCSRFName(cfg))
 	clearCookie(w, cfg, consentCSRFName(cfg))
-	state := f.Request.State
 	if f.State == flow.StateConsentRejected {
-		return clientError(redirectURI, state, rejectError(f.Error)), nil
+		return reply.fail(rejectError(f.Error)), nil
 	}
-	if e := checkGrant(f, c, ScopeStrategyFor(cfg.Strategies.Scope)); e != nil {
-		return clientError(redirectURI, state, e), nil
+	// The client may have changed since the request was validated.
+	rt, e := checkResponseType(f.Request.ResponseType, c)
+	if e == nil {
+		e = checkGrant(f, c, rt, ScopeStrategyFor(cfg.Strategies.Scope))
+	}
+	if e != nil {
+		return reply.fail(e), nil
 	}
 	subject, e := SubjectFor(c, f.Login, cfg.OIDC.SubjectIdentifiers)
 	if e != nil {
-		return clientError(redirectURI, state, e), nil
+		return reply.fail(e), nil
 	}
 	now := a.Now()
 	if err := a.Flows.SaveConsent(ctx, consentSession(f, now)); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
-			return "", alreadyCompleted(err)
+			return nil, alreadyCompleted(err)
 		}
-		return "", fmt.Errorf("saving consent: %w", err)
+		return nil, fmt.Errorf("saving consent: %w", err)
 	}
-	code, err := a.issueCode(ctx, cfg, f, subject, now)
+	params, err := a.issueResponse(ctx, cfg, f, c, rt, subject, now)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	v := url.Values{"code": {code}, "scope": {strings.Join(f.Consent.GrantedScope, " ")}, "iss": {cfg.URLs.Self.Issuer}}
-	if state != "" {
-		v.Set("state", state)
-	}
-	return httpx.WithQuery(redirectURI, v), nil
+	return reply.success(params), nil
 }
 
 // SubjectFor is the subject identifier the client sees in the code, and so
@@ -107,8 +107,12 @@ func SubjectFor(c *client.Client, login flow.LoginResult, ids config.SubjectIden
 
 // checkGrant refuses a consent that grants what the client may not hold:
 // the consent app decides what the user allows, the client registration
-// bounds it.
-func checkGrant(f *flow.Flow, c *client.Client, covers ScopeStrategy) *httpx.Error {
+// bounds it. A response type that returns an ID token cannot be answered
+// when the consent withheld openid.
+func checkGrant(f *flow.Flow, c *client.Client, rt ResponseType, covers ScopeStrategy) *httpx.Error {
+	if rt.IDToken && !slices.Contains(f.Consent.GrantedScope, "openid") {
+		return AccessDenied("The consent did not grant the openid scope, which response_type %q needs to return an ID token.", rt.String())
+	}
 	allowed := splitScope(c.Scope)
 	for _, s := range f.Consent.GrantedScope {
 		if !covers(allowed, s) {
@@ -157,12 +161,10 @@ func consentClaims(c flow.ConsentResult) json.RawMessage {
 // issueCode stores the authorization code (one write) bound to the
 // client, the redirect URI as requested and the PKCE challenge, and
 // returns the raw code. Only its digest is stored. subject is what the
-// client sees (SubjectFor); the consent keeps the local one.
-func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.Flow, subject string, now time.Time) (string, error) {
-	if err := f.IssueCode(); err != nil {
-		return "", err
-	}
-	session, err := grantSession(f)
+// client sees (SubjectFor); the consent keeps the local one. session is
+// what the token endpoint will mint from.
+func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.Flow, subject string, session token.GrantSession, now time.Time) (string, error) {
+	sessionJSON, err := json.Marshal(session)
 	if err != nil {
 		return "", err
 	}
@@ -182,7 +184,7 @@ func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.F
 		Digest: digest, ClientID: f.ClientID, RequestID: f.ID, RedirectURI: f.Request.RedirectURI,
 		CodeChallenge: f.Request.CodeChallenge, CodeChallengeMethod: f.Request.CodeChallengeMethod,
 		Subject: subject, Scopes: f.Consent.GrantedScope, Audience: f.Consent.GrantedAudience,
-		Session: session, IssuedAt: now, ExpiresAt: now.Add(ttl),
+		Session: sessionJSON, IssuedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	if err := a.Codes.CreateCode(ctx, rec); err != nil {
 		return "", fmt.Errorf("storing code: %w", err)
@@ -190,8 +192,10 @@ func (a *Authorize) issueCode(ctx context.Context, cfg *config.Config, f *flow.F
 	return raw, nil
 }
 
-// grantSession is what the token endpoint needs to mint tokens later.
-func grantSession(f *flow.Flow) (json.RawMessage, error) {
+// grantSession is what the flow decided about the tokens: what the token
+// endpoint needs to mint them later, and what the authorization endpoint
+// mints implicit tokens from.
+func grantSession(f *flow.Flow) (token.GrantSession, error) {
 	gs := token.GrantSession{
 		Nonce: f.Request.Nonce, AuthTime: f.Login.AuthTime, RequestedAt: f.RequestedAt,
 		ACR: f.Login.ACR, AMR: f.Login.AMR, SessionID: loginSessionID(f),
@@ -201,11 +205,11 @@ func grantSession(f *flow.Flow) (json.RawMessage, error) {
 	} {
 		if len(*raw) > 0 {
 			if err := json.Unmarshal(*raw, dst); err != nil {
-				return nil, fmt.Errorf("decoding consent claims: %w", err)
+				return gs, fmt.Errorf("decoding consent claims: %w", err)
 			}
 		}
 	}
-	return json.Marshal(gs)
+	return gs, nil
 }
 
 // rejectError is the login or consent app's refusal as the client sees it.

@@ -16,6 +16,7 @@ import (
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/flow"
+	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
@@ -30,7 +31,9 @@ type azStore struct {
 	logins                                          map[string]*flow.LoginSession
 	consents                                        []*flow.ConsentSession
 	codes                                           []*token.CodeRecord
+	access                                          []*token.AccessRecord
 	useVerifier, saveConsent, createCode, saveLogin int
+	createAccess                                    int
 }
 
 func newAZStore(cs ...*client.Client) *azStore {
@@ -44,8 +47,26 @@ func newAZStore(cs ...*client.Client) *azStore {
 func (s *azStore) writes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.useVerifier + s.saveConsent + s.createCode + s.saveLogin
+	return s.useVerifier + s.saveConsent + s.createCode + s.saveLogin + s.createAccess
 }
+
+// putClient replaces a client, as an admin editing it mid-flow would.
+func (s *azStore) putClient(c *client.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[c.ID] = c
+}
+
+func (s *azStore) CreateAccess(_ context.Context, a *token.AccessRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.createAccess++
+	s.access = append(s.access, a)
+	return nil
+}
+func (s *azStore) GetAccess(context.Context, []byte) (*token.AccessRecord, error) { panic("unused") }
+func (s *azStore) RevokeAccess(context.Context, []byte, string, time.Time) error  { panic("unused") }
+func (s *azStore) RevokeByClient(context.Context, string, time.Time) error        { panic("unused") }
 
 func (s *azStore) GetClient(_ context.Context, id string) (*client.Client, error) {
 	s.mu.Lock()
@@ -157,6 +178,7 @@ type azEnv struct {
 	cfg   *config.Config
 	az    *Authorize
 	admin *flow.Admin
+	keys  *fakeKeys // signs the ID tokens
 }
 
 const (
@@ -196,9 +218,13 @@ func newAZEnv(t *testing.T, clients ...*client.Client) *azEnv {
 	e.cfg.TTL.LoginConsentRequest = 30 * time.Minute
 	e.cfg.TTL.AuthCode = 10 * time.Minute
 	e.cfg.Strategies.Scope = "exact"
+	e.keys = newFakeKeys(t, jwk.SetIDToken)
 	e.az = &Authorize{Clients: e.db, Flows: e.db, Codes: e.db, Sealer: sealer, Sessions: sessions,
 		CodeFormat: token.OpaqueFormat{Prefix: token.PrefixCode, MACKeys: [][]byte{[]byte("code-mac-key")}, Rand: rand.Reader},
-		Config:     func() *config.Config { return e.cfg }, Now: clock, Rand: rand.Reader,
+		IDTokens:   &token.IDTokens{Signer: e.keys, Keys: e.keys, Now: clock},
+		Issuer: &token.Issuer{Store: e.db, Opaque: &token.Opaque{MACKeys: [][]byte{[]byte("access-mac-key")}, Rand: rand.Reader},
+			Now: clock},
+		Config: func() *config.Config { return e.cfg }, Now: clock, Rand: rand.Reader,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	e.admin = &flow.Admin{Sealer: sealer, Clients: e.db, AuthorizeURL: azIssuer + "/oauth2/auth", Now: clock}
 	return e

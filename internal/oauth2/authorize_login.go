@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
@@ -20,57 +19,57 @@ import (
 // afterLogin handles the browser's return with a login_verifier: the flow
 // is checked to belong to this browser and used once, the login session is
 // remembered when asked, and the flow moves on to the consent app.
-func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (string, error) {
+func (a *Authorize) afterLogin(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, verifier string) (*Redirect, error) {
 	f, csrf, err := a.openVerifier(r, cfg, verifier, flow.PurposeLoginVerifier, loginCSRFName(cfg))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := a.Flows.UseVerifier(ctx, string(flow.PurposeLoginVerifier)+":"+f.ID, f.Expires); err != nil {
 		if errors.Is(err, storage.ErrAlreadyUsed) {
-			return "", alreadyCompleted(err)
+			return nil, alreadyCompleted(err)
 		}
-		return "", fmt.Errorf("recording the login verifier's use: %w", err)
+		return nil, fmt.Errorf("recording the login verifier's use: %w", err)
 	}
-	c, redirectURI, err := a.flowClient(ctx, f)
+	c, reply, err := a.flowClient(ctx, f)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	clearCookie(w, cfg, loginCSRFName(cfg))
 	if f.State == flow.StateLoginRejected {
-		return clientError(redirectURI, f.Request.State, rejectError(f.Error)), nil
+		return reply.fail(rejectError(f.Error)), nil
 	}
 	if sub := hintSubject(f); sub != "" {
 		// OIDC Core 3.1.2.1: the user who signed in must be the one the
 		// client named; checked before anything is remembered.
 		if seen, e := SubjectFor(c, f.Login, cfg.OIDC.SubjectIdentifiers); e == nil && seen != sub {
-			return clientError(redirectURI, f.Request.State, LoginRequired("The user who signed in is not the user the id_token_hint names.")), nil
+			return reply.fail(LoginRequired("The user who signed in is not the user the id_token_hint names.")), nil
 		}
 	}
 	now := a.Now()
 	if err := a.keepLoginSession(ctx, w, cfg, f, now); err != nil {
-		return "", err
+		return nil, err
 	}
 	skip, err := a.consentSkippable(ctx, f, c, now)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if !skip && slices.Contains(f.Request.Prompt, "none") {
-		return clientError(redirectURI, f.Request.State, ConsentRequired("prompt=none was requested but the consent is not remembered.")), nil
+		return reply.fail(ConsentRequired("prompt=none was requested but the consent is not remembered.")), nil
 	}
 	if cfg.URLs.Consent == "" {
-		return "", unconfigured("urls.consent", "URLS_CONSENT", "consent")
+		return nil, unconfigured("urls.consent", "URLS_CONSENT", "consent")
 	}
 	if err := f.RequestConsent(skip); err != nil {
-		return "", err
+		return nil, err
 	}
 	challenge, err := a.Sealer.Seal(f, flow.PurposeConsentChallenge)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	// The flow keeps one CSRF digest for both halves, so the consent
 	// cookie carries the value the login cookie held.
 	setCSRFCookie(w, cfg, consentCSRFName(cfg), csrf)
-	return httpx.WithQuery(cfg.URLs.Consent, url.Values{"consent_challenge": {challenge}}), nil
+	return appRedirect(cfg.URLs.Consent, "consent_challenge", challenge), nil
 }
 
 // openVerifier opens a verifier and checks it came back to the browser
@@ -99,21 +98,23 @@ func alreadyCompleted(err error) *httpx.Error {
 }
 
 // flowClient reads the flow's client and recomputes the trusted redirect
-// URI (the flow keeps the URI as requested). A client deleted or changed
-// mid-flow ends it on the error page, never at an untrusted URI.
-func (a *Authorize) flowClient(ctx context.Context, f *flow.Flow) (*client.Client, string, error) {
+// URI (the flow keeps the URI as requested), returning how answers reach
+// the client: that URI, in the flow's response mode, with its state. A
+// client deleted or changed mid-flow ends it on the error page, never at
+// an untrusted URI.
+func (a *Authorize) flowClient(ctx context.Context, f *flow.Flow) (*client.Client, clientReply, error) {
 	c, err := a.Clients.GetClient(ctx, f.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, "", InvalidClient("The client of this sign-in no longer exists.").Because(err)
+		return nil, clientReply{}, InvalidClient("The client of this sign-in no longer exists.").Because(err)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("reading client: %w", err)
+		return nil, clientReply{}, fmt.Errorf("reading client: %w", err)
 	}
 	uri, err := MatchRedirectURI(f.Request.RedirectURI, c.RedirectURIs)
 	if err != nil {
-		return nil, "", err
+		return nil, clientReply{}, err
 	}
-	return c, uri, nil
+	return c, replyTo(uri, f.Request.ResponseType, f.Request.ResponseMode, f.Request.State), nil
 }
 
 // keepLoginSession writes what the login outcome asks to keep: a new

@@ -24,11 +24,15 @@ import (
 // problems and keeps the first other problem for Validate to report once
 // the redirect URI is trusted.
 //
-// Not supported yet: response types other than "code" (unsupported_response_type),
-// request objects ("request", "request_uri": OIDC Core section 6, refused
-// with request_not_supported / request_uri_not_supported rather than
-// silently ignored, because ignoring them would drop what the client
-// signed). RFC 6749 section 3.1: other unknown parameters are ignored.
+// Response types and their rules are in authorize_response_type.go, response
+// modes in authorize_response.go. A response type that returns an ID token
+// from this endpoint needs a nonce (OIDC Core 3.2.2.1, 3.3.2.11) and the
+// openid scope.
+//
+// Not supported: request objects ("request", "request_uri": OIDC Core
+// section 6, refused with request_not_supported / request_uri_not_supported
+// rather than silently ignored, because ignoring them would drop what the
+// client signed). RFC 6749 section 3.1: other unknown parameters are ignored.
 
 // Bounds on authorization request parameters. Values are already at most
 // httpx.MaxParamLen (8 KiB) when they come through httpx.ParseStrictValues;
@@ -80,6 +84,8 @@ type AuthorizeError struct {
 	Redirectable bool
 	// State is the request's state, to be echoed in the redirect.
 	State string
+	// Mode is the response mode the error travels in (deliveryMode).
+	Mode string
 }
 
 func (e *AuthorizeError) Error() string { return e.Err.Error() }
@@ -95,9 +101,6 @@ type AuthorizeOptions struct {
 	PKCEEnforcedForPublicClients bool
 	// PKCEAllowPlain permits code_challenge_method=plain (and its default).
 	PKCEAllowPlain bool
-	// ResponseModes are the supported response_mode values; nil means
-	// only "query".
-	ResponseModes []string
 	// MinStateLength requires state of at least this many bytes; 0 makes
 	// state optional. Hydra requires 8 (fosite's minimum entropy).
 	MinStateLength int
@@ -162,30 +165,31 @@ func (r *AuthorizeRequest) Validate(c *client.Client, opts AuthorizeOptions) (re
 		return "", pageError(he)
 	}
 	// From here on the redirect URI is trusted.
-	if e := r.check(c, opts); e != nil {
-		return uri, &AuthorizeError{Err: e, Redirectable: true, State: r.State}
+	if e := r.check(c, opts, uri); e != nil {
+		return uri, &AuthorizeError{Err: e, Redirectable: true, State: r.State,
+			Mode: deliveryMode(r.ResponseType, r.ResponseMode, uri)}
 	}
 	return uri, nil
 }
 
 // check runs the redirectable checks in the order a client developer
 // would fix them.
-func (r *AuthorizeRequest) check(c *client.Client, opts AuthorizeOptions) *httpx.Error {
+func (r *AuthorizeRequest) check(c *client.Client, opts AuthorizeOptions, redirectURI string) *httpx.Error {
 	if r.problem != nil {
 		return r.problem
 	}
-	if err := checkResponseType(r.ResponseType, c); err != nil {
+	rt, err := checkResponseType(r.ResponseType, c)
+	if err != nil {
 		return err
 	}
-	modes := opts.ResponseModes
-	if modes == nil {
-		modes = []string{"query"}
-	}
-	if r.ResponseMode != "" && !slices.Contains(modes, r.ResponseMode) {
-		return InvalidRequest("The response_mode %q is not supported.", httpx.Clip(r.ResponseMode, 32))
+	if _, err := responseMode(rt, r.ResponseMode, redirectURI); err != nil {
+		return err
 	}
 	if len(r.State) < opts.MinStateLength {
 		return InvalidRequest("The state parameter must be at least %d characters long.", opts.MinStateLength)
+	}
+	if err := checkIDTokenRequest(rt, r.Nonce, r.Scope); err != nil {
+		return err
 	}
 	covers := opts.ScopeStrategy
 	if covers == nil {
@@ -197,12 +201,10 @@ func (r *AuthorizeRequest) check(c *client.Client, opts AuthorizeOptions) *httpx
 			return InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
 		}
 	}
-	method, err := ParsePKCEChallenge(r.CodeChallenge, r.CodeChallengeMethod, opts.PKCEAllowPlain)
-	if err != nil {
-		return asHTTPError(err)
-	}
-	if method == "" && PKCERequired(opts.PKCEEnforced, opts.PKCEEnforcedForPublicClients, IsPublic(c)) {
-		return InvalidRequest("This client must use PKCE: send code_challenge and code_challenge_method=S256.")
+	if rt.Code {
+		if err := checkPKCE(r, c, opts); err != nil {
+			return err
+		}
 	}
 	if err := checkAudience(r.Audience, c.Audience); err != nil {
 		return asHTTPError(err)
@@ -210,67 +212,40 @@ func (r *AuthorizeRequest) check(c *client.Client, opts AuthorizeOptions) *httpx
 	return nil
 }
 
-// checkResponseType allows only "code" for now, and only for clients
-// registered for it (client validation defaults response_types to code).
-func checkResponseType(rt string, c *client.Client) *httpx.Error {
+// checkIDTokenRequest applies OIDC Core 3.2.2.1 and 3.3.2.11 to a response
+// type that returns an ID token from this endpoint: nonce is REQUIRED (it
+// is the client's only replay defence for a token it receives through the
+// browser), and the request must be an OpenID Connect one.
+func checkIDTokenRequest(rt ResponseType, nonce string, scope []string) *httpx.Error {
 	switch {
-	case rt == "":
-		return InvalidRequest("The response_type parameter is required.")
-	case rt != "code":
-		return httpx.NewError(http.StatusBadRequest, "unsupported_response_type",
-			"The authorization server does not support obtaining an authorization code using this method.").
-			WithHint("The response_type %q is not supported; use code.", httpx.Clip(rt, 32))
-	case len(c.ResponseTypes) > 0 && !slices.Contains(c.ResponseTypes, "code"):
-		return UnauthorizedClient("The client is not registered for response_type code.")
+	case !rt.IDToken:
+		return nil
+	case nonce == "":
+		return InvalidRequest("The nonce parameter is required when response_type %q returns an ID token from the authorization endpoint.", rt.String())
+	case !slices.Contains(scope, "openid"):
+		return InvalidScope("The response_type %q returns an ID token, so the scope must include openid.", rt.String())
 	}
 	return nil
 }
 
-// RedirectURL builds the query-mode error redirect of RFC 6749 section
-// 4.1.2.1: redirectURI (a trusted, fragment-free URI, whose own query is
-// kept as is, section 3.1.2) followed by error, error_description and
-// state. The hint joins the description, as Hydra does, and both are
-// reduced to the characters section 4.1.2.1 allows.
-func (e *AuthorizeError) RedirectURL(redirectURI, state string) string {
-	base, _, _ := strings.Cut(redirectURI, "#")
-	desc := e.Err.Description
-	if e.Err.Hint != "" {
-		desc += " " + e.Err.Hint
+// checkPKCE applies RFC 7636 to a request that returns a code; PKCE binds
+// the code, so it means nothing for the tokens of an implicit response.
+func checkPKCE(r *AuthorizeRequest, c *client.Client, opts AuthorizeOptions) *httpx.Error {
+	method, err := ParsePKCEChallenge(r.CodeChallenge, r.CodeChallengeMethod, opts.PKCEAllowPlain)
+	if err != nil {
+		return asHTTPError(err)
 	}
-	v := "error=" + url.QueryEscape(errorCodeChars(e.Err.Code)) +
-		"&error_description=" + url.QueryEscape(errorDescriptionChars(desc))
-	if state != "" {
-		v += "&state=" + url.QueryEscape(state)
+	if method == "" && PKCERequired(opts.PKCEEnforced, opts.PKCEEnforcedForPublicClients, IsPublic(c)) {
+		return InvalidRequest("This client must use PKCE: send code_challenge and code_challenge_method=S256.")
 	}
-	switch {
-	case !strings.Contains(base, "?"):
-		return base + "?" + v
-	case strings.HasSuffix(base, "?"), strings.HasSuffix(base, "&"):
-		return base + v
-	default:
-		return base + "&" + v
-	}
+	return nil
 }
 
-// errorDescriptionChars maps s into NQSCHAR (%x20-21 / %x23-5B / %x5D-7E):
-// double quotes become single quotes, anything else outside the set "?".
-func errorDescriptionChars(s string) string {
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		switch {
-		case c == '"':
-			b.WriteByte('\'')
-		case c < 0x20 || c > 0x7e || c == '\\':
-			b.WriteByte('?')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+// Redirect is the error response at the trusted redirectURI, in e.Mode
+// with e.State.
+func (e *AuthorizeError) Redirect(redirectURI string) *Redirect {
+	return clientReply{uri: redirectURI, mode: e.Mode, state: e.State}.fail(e.Err)
 }
-
-// errorCodeChars keeps the code within NQSCHAR too; our codes already are.
-func errorCodeChars(s string) string { return errorDescriptionChars(s) }
 
 func pageError(e *httpx.Error) *AuthorizeError { return &AuthorizeError{Err: e} }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/signet-oidc/signet/internal/httpx"
 )
 
-var authzRedirects = []string{"https://app.example.com/cb?tenant=a", "http://127.0.0.1/native"}
+var authzRedirects = []string{"https://app.example.com/cb?tenant=a", "http://127.0.0.1/native", "com.example.app:/cb"}
 
 func authzClient() *client.Client {
 	return &client.Client{ID: "app", RedirectURIs: authzRedirects, ResponseTypes: []string{"code"},
@@ -76,9 +76,16 @@ func TestAuthorizeErrorRouting(t *testing.T) {
 		{"redirect_uri userinfo", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1@evil.com/native") }, nil, "invalid_request", false},
 		// Redirected with state.
 		{"missing response_type", func(q url.Values) { q.Del("response_type") }, nil, "invalid_request", true},
-		{"token response_type", func(q url.Values) { q.Set("response_type", "token") }, nil, "unsupported_response_type", true},
-		{"hybrid response_type", func(q url.Values) { q.Set("response_type", "code id_token") }, nil, "unsupported_response_type", true},
-		{"fragment response_mode", func(q url.Values) { q.Set("response_mode", "fragment") }, nil, "invalid_request", true},
+		{"unknown response_type", func(q url.Values) { q.Set("response_type", "code foo") }, nil, "unsupported_response_type", true},
+		{"none response_type", func(q url.Values) { q.Set("response_type", "none") }, nil, "unsupported_response_type", true},
+		{"token not registered", func(q url.Values) { q.Set("response_type", "token") }, nil, "unauthorized_client", true},
+		{"hybrid not registered", func(q url.Values) { q.Set("response_type", "code id_token") }, nil, "unauthorized_client", true},
+		{"unknown response_mode", func(q url.Values) { q.Set("response_mode", "web_message") }, nil, "invalid_request", true},
+		{"duplicate response_mode", func(q url.Values) { q["response_mode"] = []string{"query", "query"} }, nil, "invalid_request", true},
+		{"form_post to a native URI", func(q url.Values) {
+			q.Set("response_mode", "form_post")
+			q.Set("redirect_uri", "com.example.app:/cb")
+		}, nil, "invalid_request", true},
 		{"scope not allowed", func(q url.Values) { q.Set("scope", "openid admin") }, nil, "invalid_scope", true},
 		{"scope bad chars", func(q url.Values) { q.Set("scope", "openid a\"b") }, nil, "invalid_scope", true},
 		{"scope wildcard under exact", func(q url.Values) {}, func(o *AuthorizeOptions) { o.ScopeStrategy = Exact }, "invalid_scope", true},
@@ -106,8 +113,9 @@ func TestAuthorizeErrorRouting(t *testing.T) {
 		{"pkce optional when not enforced", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") },
 			func(o *AuthorizeOptions) { o.PKCEEnforcedForPublicClients = false }, "", false},
 		{"loopback any port", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:49152/native") }, nil, "", false},
-		{"form_post when offered", func(q url.Values) { q.Set("response_mode", "form_post") },
-			func(o *AuthorizeOptions) { o.ResponseModes = []string{"query", "form_post"} }, "", false},
+		{"form_post", func(q url.Values) { q.Set("response_mode", "form_post") }, nil, "", false},
+		{"fragment for code", func(q url.Values) { q.Set("response_mode", "fragment") }, nil, "", false},
+		{"query for code", func(q url.Values) { q.Set("response_mode", "query") }, nil, "", false},
 		{"no scope", func(q url.Values) { q.Del("scope") }, nil, "", false},
 		{"state optional when min is 0", func(q url.Values) { q.Del("state") }, func(o *AuthorizeOptions) { o.MinStateLength = 0 }, "", false},
 	}
@@ -186,42 +194,6 @@ func TestAuthorizeRequestDuplicateStateEchoesNone(t *testing.T) {
 	}
 }
 
-func TestAuthorizeErrorRedirectURL(t *testing.T) {
-	e := &AuthorizeError{Err: InvalidScope("The client is not allowed to request scope %q.", "a&b=c\\d é"), Redirectable: true}
-	cases := []struct{ base, state, wantPrefix string }{
-		{"https://app.example/cb", "xyz", "https://app.example/cb?error="},
-		{"https://app.example/cb?tenant=a%20b&x", "xyz", "https://app.example/cb?tenant=a%20b&x&error="},
-		{"https://app.example/cb?", "", "https://app.example/cb?error="},
-		{"com.example.app:/oauth", "s&t=u", "com.example.app:/oauth?error="},
-	}
-	for _, tc := range cases {
-		got := e.RedirectURL(tc.base, tc.state)
-		if !strings.HasPrefix(got, tc.wantPrefix) {
-			t.Fatalf("RedirectURL(%q) = %q", tc.base, got)
-		}
-		u, err := url.Parse(got)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		if q.Get("error") != "invalid_scope" || q.Get("state") != tc.state || q.Has("state") != (tc.state != "") {
-			t.Fatalf("query %v", q)
-		}
-		desc := q.Get("error_description")
-		if !strings.Contains(desc, "'a&b=c??d ??'") {
-			t.Fatalf("error_description %q", desc)
-		}
-		for _, c := range []byte(desc) { // RFC 6749 4.1.2.1 NQSCHAR
-			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-				t.Fatalf("error_description %q holds %q", desc, c)
-			}
-		}
-		if strings.Contains(tc.base, "tenant") && q.Get("tenant") != "a b" {
-			t.Fatalf("registered query lost: %v", q)
-		}
-	}
-}
-
 // FuzzAuthorizeRequest feeds raw query strings through the strict parser,
 // ParseAuthorizeRequest and Validate: nothing panics, and a redirectable
 // error only ever goes to a URI the client registered (or its loopback
@@ -233,6 +205,8 @@ func FuzzAuthorizeRequest(f *testing.F) {
 	f.Add("client_id=app&response_type=code&prompt=none+login&max_age=-1&state=%22%5C%00")
 	f.Add("client_id=app&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb%3Ftenant%3Da&scope=%FF")
 	f.Add("client_id=app&client_id=app")
+	f.Add("client_id=app&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb%3Ftenant%3Da&response_type=token+id_token&response_mode=query&state=abcdefgh")
+	f.Add("client_id=app&redirect_uri=com.example.app%3A%2Fcb&response_type=code&response_mode=form_post")
 	f.Add("")
 	opts := authzOptions()
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -258,7 +232,7 @@ func FuzzAuthorizeRequest(f *testing.F) {
 			}
 			return
 		}
-		checkTrusted(t, uri, aerr.RedirectURL(uri, aerr.State))
+		checkTrusted(t, uri, aerr.Redirect(uri).URL())
 	})
 }
 
@@ -275,7 +249,7 @@ func checkTrusted(t *testing.T, uri, target string) {
 		t.Fatalf("redirect URI %q is not registered", uri)
 	}
 	u, err := url.Parse(target)
-	if err != nil || u.User != nil || (u.Hostname() != "app.example.com" && u.Hostname() != "127.0.0.1") {
+	if err != nil || u.User != nil || (u.Hostname() != "app.example.com" && u.Hostname() != "127.0.0.1" && u.Scheme != "com.example.app") {
 		t.Fatalf("redirect %q leaves the registered hosts (%v)", target, err)
 	}
 }

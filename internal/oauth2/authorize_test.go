@@ -110,7 +110,7 @@ func TestAuthorizeErrorURL(t *testing.T) {
 
 func TestAuthorizeRedirectableErrorsCarryState(t *testing.T) {
 	for name, c := range map[string]struct{ q, code string }{
-		"wrong response_type":     {azQuery("response_type", "token"), "unsupported_response_type"},
+		"unknown response_type":   {azQuery("response_type", "code foo"), "unsupported_response_type"},
 		"scope not allowed":       {azQuery("scope", "openid admin"), "invalid_scope"},
 		"no PKCE when public":     {azQuery("code_challenge", "", "code_challenge_method", ""), "invalid_request"},
 		"audience not allowed":    {azQuery("audience", "https://other.example"), "invalid_request"},

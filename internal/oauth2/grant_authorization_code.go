@@ -30,6 +30,16 @@ import (
 //
 // Storage: ConsumeCode, CreateAccess, and CreateRefresh when offline access
 // was granted.
+//
+// Token hook: runs after the code is consumed and checked, before minting.
+// Unlike Hydra, whose code survives a failed hook, the code is spent
+// first: consuming it atomically is what lets exactly one of two
+// concurrent exchanges proceed, and no database lock is held across the
+// hook's HTTP call. A refused or failed hook therefore means a new
+// authorization request.
+//
+// Lifespans: the client's authorization_code_grant_{access,id,refresh}_
+// token_lifespan, else ttl.{access_token,id_token,refresh_token}.
 
 // AuthorizationCode implements Grant for authorization_code.
 type AuthorizationCode struct {
@@ -41,6 +51,8 @@ type AuthorizationCode struct {
 	// Config returns the current configuration snapshot (config.Live.Get).
 	Config func() *config.Config
 	Now    func() time.Time
+	// Hooks runs oauth2.token_hook; nil runs none.
+	Hooks *TokenHooks
 }
 
 var _ Grant = (*AuthorizationCode)(nil)
@@ -65,6 +77,9 @@ func (g *AuthorizationCode) Exchange(ctx context.Context, req *TokenRequest, c *
 	f := &family{
 		Client: c, RequestID: rec.RequestID, Subject: rec.Subject, Scopes: rec.Scopes,
 		Audience: rec.Audience, Session: session, SessionJSON: rec.Session, GrantType: GrantAuthorizationCode,
+	}
+	if err := f.runHooks(ctx, g.Hooks, req, nil, f.Scopes); err != nil {
+		return nil, err
 	}
 	return g.issue(ctx, f, now)
 }

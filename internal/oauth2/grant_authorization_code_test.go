@@ -1,6 +1,7 @@
 package oauth2
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,69 @@ func TestAuthorizationCodeReuseRevokesTheFamily(t *testing.T) {
 	status, _ = h.post("web", refreshForm(first["refresh_token"].(string)))
 	if status != 400 {
 		t.Fatalf("refresh after code replay: %d", status)
+	}
+}
+
+// The token hook sees the consent's claims and replaces them; what it
+// returns is in the tokens and in the stored refresh session, so a refresh
+// after the hook is removed keeps it.
+func TestAuthorizationCodeTokenHook(t *testing.T) {
+	h := newFlowHarness(t)
+	hook := newHookServer(t, 200, `{"session":{"access_token":{"tenant":"acme","hooked":true},`+
+		`"id_token":{"email":"alice@example.com","hooked":true,"sub":"mallory","iss":"https://evil.example/"}}}`)
+	h.cfg.OAuth2.TokenHook.URL = hook.URL
+	m := h.tokens(t, "web", exchangeForm(h.mintCode(t, "web")))
+
+	calls := hook.got()
+	if len(calls) != 1 {
+		t.Fatalf("%d hook calls", len(calls))
+	}
+	session := calls[0].Body["session"].(map[string]any)
+	request := calls[0].Body["request"].(map[string]any)
+	if !reflect.DeepEqual(session["extra"], map[string]any{"tenant": "acme"}) ||
+		session["id_token"].(map[string]any)["subject"] != "alice" ||
+		!reflect.DeepEqual(request["granted_scopes"], []any{"openid", "offline", "read"}) ||
+		!reflect.DeepEqual(request["grant_types"], []any{GrantAuthorizationCode}) ||
+		!reflect.DeepEqual(request["payload"], map[string]any{"grant_type": []any{GrantAuthorizationCode}}) {
+		t.Fatalf("hook was sent %v", calls[0].Body)
+	}
+
+	if ext := string(h.accessRecord(t, m["access_token"].(string)).Ext); ext != `{"hooked":true,"tenant":"acme"}` {
+		t.Fatalf("access token ext = %s", ext)
+	}
+	claims := h.verifyIDToken(t, m["id_token"].(string))
+	if claims["hooked"] != true || claims["sub"] != "alice" || claims["iss"] != "https://issuer.example/" {
+		t.Fatalf("id token = %v", claims)
+	}
+
+	h.cfg.OAuth2.TokenHook.URL = ""
+	h.clock.Add(time.Minute)
+	next := h.tokens(t, "web", refreshForm(m["refresh_token"].(string)))
+	if ext := string(h.accessRecord(t, next["access_token"].(string)).Ext); ext != `{"hooked":true,"tenant":"acme"}` {
+		t.Fatalf("refreshed access token ext = %s", ext)
+	}
+	if claims := h.verifyIDToken(t, next["id_token"].(string)); claims["hooked"] != true {
+		t.Fatalf("refreshed id token = %v", claims)
+	}
+}
+
+func TestAuthorizationCodeTokenHookRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		status     int
+		wantStatus int
+		wantCode   string
+	}{
+		{403, 403, "access_denied"},
+		{500, 500, "server_error"},
+	} {
+		h := newFlowHarness(t)
+		h.cfg.OAuth2.TokenHook.URL = newHookServer(t, tc.status, "").URL
+		status, m := h.post("web", exchangeForm(h.mintCode(t, "web")))
+		if status != tc.wantStatus || m["error"] != tc.wantCode {
+			t.Errorf("hook %d: %d %v", tc.status, status, m)
+		}
+		if len(h.db.tokens) != 0 || len(h.flows.refresh) != 0 {
+			t.Errorf("hook %d: tokens were issued", tc.status)
+		}
 	}
 }

@@ -30,6 +30,11 @@ import (
 // Lifespan: the client's client_credentials_grant_access_token_lifespan,
 // else ttl.access_token. Format: the client's access_token_strategy, else
 // strategies.access_token.
+//
+// Token hook: oauth2.token_hook runs after scope and audience are decided
+// and before the token is minted; its access_token claims become the
+// token's extra claims (there is no ID token here, so its id_token claims
+// are ignored).
 
 // GrantClientCredentials is the grant_type value.
 const GrantClientCredentials = "client_credentials"
@@ -46,6 +51,8 @@ type ClientCredentials struct {
 	Now    func() time.Time
 	// Rand feeds the request id; crypto/rand.Reader in production.
 	Rand io.Reader
+	// Hooks runs oauth2.token_hook; nil runs none.
+	Hooks *TokenHooks
 }
 
 var _ Grant = (*ClientCredentials)(nil)
@@ -71,12 +78,19 @@ func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *
 	if err != nil {
 		return nil, ServerError(err)
 	}
+	hook := &HookInput{
+		GrantType: GrantClientCredentials, Client: c, Subject: c.ID, RequestID: requestID,
+		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: req.Audience, Form: req.Form,
+	}
+	if err := g.Hooks.Apply(ctx, hook); err != nil {
+		return nil, err
+	}
 	now := g.Now()
 	lifespan := clientCredentialsLifespan(c, cfg)
 	claims := token.Claims{
 		ClientID: c.ID, Subject: c.ID, Scopes: scopes, Audience: req.Audience,
 		GrantType: GrantClientCredentials, Issuer: cfg.URLs.Self.Issuer,
-		IssuedAt: now, ExpiresAt: now.Add(lifespan), RequestID: requestID,
+		IssuedAt: now, ExpiresAt: now.Add(lifespan), RequestID: requestID, Ext: hook.AccessTokenClaims,
 	}
 	raw, _, err := g.Issuer.Access(ctx, claims, accessStrategy(c, cfg))
 	if err != nil {

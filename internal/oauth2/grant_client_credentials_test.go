@@ -1,11 +1,18 @@
 package oauth2
 
 import (
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
@@ -93,4 +100,58 @@ func (h *harness) record(t *testing.T, raw string) *token.AccessRecord {
 		t.Fatal("token not stored")
 	}
 	return rec
+}
+
+// ccWithHooks is the token endpoint with a client_credentials grant that
+// runs hooks configured in h.cfg.
+func (h *harness) ccWithHooks() http.Handler {
+	getCfg := func() *config.Config { return h.cfg }
+	issuer := &token.Issuer{Store: h.db, Opaque: h.opaque, JWT: h.jwt, Now: h.clock.Now}
+	rd := httpx.Renderer{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return rd.OAuth((&TokenEndpoint{Auth: h.auth, Grants: map[string]Grant{
+		GrantClientCredentials: &ClientCredentials{Issuer: issuer, Config: getCfg, Now: h.clock.Now,
+			Rand: rand.Reader, Hooks: newHooks(getCfg)},
+	}}).Handle)
+}
+
+func TestClientCredentialsTokenHook(t *testing.T) {
+	h := newHarness(t)
+	hook := newHookServer(t, 200, `{"session":{"access_token":{"plan":"gold"},"id_token":{"ignored":true}}}`)
+	h.cfg.OAuth2.TokenHook.URL = hook.URL
+	endpoint := h.ccWithHooks()
+
+	w := do(endpoint, "POST", "/oauth2/token", req{form: "grant_type=client_credentials&scope=read&client_id=poster&client_secret=poster-secret"})
+	if w.Code != 200 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if ext := string(h.record(t, decode(t, w)["access_token"].(string)).Ext); ext != `{"plan":"gold"}` {
+		t.Fatalf("ext = %s", ext)
+	}
+	calls := hook.got()
+	if len(calls) != 1 {
+		t.Fatalf("%d hook calls", len(calls))
+	}
+	raw, _ := json.Marshal(calls[0].Body)
+	want := `"request":{"client_id":"poster","grant_types":["client_credentials"],"granted_audience":[],"granted_scopes":["read"],` +
+		`"payload":{"client_id":["poster"],"grant_type":["client_credentials"],"scope":["read"]},"requested_scopes":["read"]}`
+	if !strings.Contains(string(raw), want) || strings.Contains(string(raw), "poster-secret") ||
+		calls[0].Body["session"].(map[string]any)["id_token"].(map[string]any)["subject"] != "poster" {
+		t.Fatalf("hook was sent %s", raw)
+	}
+
+	for _, tc := range []struct {
+		status   int
+		wantCode int
+		wantErr  string
+	}{{403, 403, "access_denied"}, {500, 500, "server_error"}, {201, 500, "server_error"}} {
+		hook.reply(tc.status, "")
+		before := len(h.db.tokens)
+		w := do(endpoint, "POST", "/oauth2/token", req{form: "grant_type=client_credentials", user: "machine", pass: secretMachine})
+		if w.Code != tc.wantCode || decode(t, w)["error"] != tc.wantErr {
+			t.Errorf("hook %d: %d %s", tc.status, w.Code, w.Body)
+		}
+		if len(h.db.tokens) != before {
+			t.Errorf("hook %d: a token was stored", tc.status)
+		}
+	}
 }

@@ -27,6 +27,13 @@ import (
 //
 // Storage: GetRefresh, then RotateRefresh, which marks the old token used
 // and writes the new refresh and access tokens in one transaction.
+//
+// Hooks: oauth2.refresh_token_hook, then oauth2.token_hook, run before
+// anything is minted or rotated, so a refused or failed hook leaves the
+// presented refresh token usable.
+//
+// Lifespans: the client's refresh_token_grant_{access,id,refresh}_token_
+// lifespan, else ttl.{access_token,id_token,refresh_token}.
 
 // RefreshToken implements Grant for refresh_token.
 type RefreshToken struct {
@@ -37,6 +44,8 @@ type RefreshToken struct {
 	// Config returns the current configuration snapshot (config.Live.Get).
 	Config func() *config.Config
 	Now    func() time.Time
+	// Hooks runs oauth2.refresh_token_hook and oauth2.token_hook; nil runs none.
+	Hooks *TokenHooks
 }
 
 var _ Grant = (*RefreshToken)(nil)
@@ -65,6 +74,9 @@ func (g *RefreshToken) Exchange(ctx context.Context, req *TokenRequest, c *clien
 	f := &family{
 		Client: c, RequestID: rec.RequestID, Subject: rec.Subject, Scopes: rec.Scopes,
 		Audience: rec.Audience, Session: session, SessionJSON: rec.Session, GrantType: GrantRefreshToken,
+	}
+	if err := f.runHooks(ctx, g.Hooks, req, req.Scopes, scopes); err != nil {
+		return nil, err
 	}
 	return g.rotate(ctx, f, rec.Digest, scopes, now)
 }

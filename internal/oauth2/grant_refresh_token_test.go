@@ -2,6 +2,7 @@ package oauth2
 
 import (
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -247,4 +248,58 @@ func tamper(s string) string {
 		last = 'B'
 	}
 	return s[:len(s)-1] + string(last)
+}
+
+// At a refresh the hooks see the stored session and the narrowed scope.
+func TestRefreshTokenHook(t *testing.T) {
+	h := newFlowHarness(t)
+	rt := h.start(t, "web")["refresh_token"].(string)
+	hook := newHookServer(t, 200, `{"session":{"access_token":{"tenant":"acme","round":2},"id_token":{"round":2}}}`)
+	h.cfg.OAuth2.TokenHook.URL = hook.URL
+
+	form := refreshForm(rt)
+	form.Set("scope", "openid read")
+	m := h.tokens(t, "web", form)
+	calls := hook.got()
+	if len(calls) != 1 {
+		t.Fatalf("%d hook calls", len(calls))
+	}
+	request := calls[0].Body["request"].(map[string]any)
+	if !reflect.DeepEqual(calls[0].Body["session"].(map[string]any)["extra"], map[string]any{"tenant": "acme"}) ||
+		!reflect.DeepEqual(request["granted_scopes"], []any{"openid", "read"}) ||
+		!reflect.DeepEqual(request["requested_scopes"], []any{"openid", "read"}) ||
+		!reflect.DeepEqual(request["grant_types"], []any{GrantRefreshToken}) ||
+		!reflect.DeepEqual(request["payload"], map[string]any{"grant_type": []any{GrantRefreshToken}, "scope": []any{"openid read"}}) {
+		t.Fatalf("hook was sent %v", calls[0].Body)
+	}
+	if ext := string(h.accessRecord(t, m["access_token"].(string)).Ext); ext != `{"round":2,"tenant":"acme"}` {
+		t.Fatalf("ext = %s", ext)
+	}
+	if claims := h.verifyIDToken(t, m["id_token"].(string)); claims["round"] != float64(2) || claims["email"] != nil {
+		t.Fatalf("id token = %v", claims)
+	}
+	stored := h.flows.refresh[string(token.Digest(m["refresh_token"].(string)))]
+	if !strings.Contains(string(stored.Session), `"round":2`) {
+		t.Fatalf("rotated refresh session = %s", stored.Session)
+	}
+}
+
+// A refused or failed hook leaves the presented refresh token usable.
+func TestRefreshTokenHookRefusalKeepsTheToken(t *testing.T) {
+	h := newFlowHarness(t)
+	rt := h.start(t, "web")["refresh_token"].(string)
+	hook := newHookServer(t, 403, "")
+	h.cfg.OAuth2.RefreshTokenHook.URL = hook.URL
+	if status, m := h.post("web", refreshForm(rt)); status != 403 || m["error"] != "access_denied" {
+		t.Fatalf("denied: %d %v", status, m)
+	}
+	hook.reply(502, "")
+	if status, m := h.post("web", refreshForm(rt)); status != 500 || m["error"] != "server_error" {
+		t.Fatalf("failed: %d %v", status, m)
+	}
+	if h.flows.count("RotateRefresh") != 0 || len(hook.got()) != 2 {
+		t.Fatalf("rotations %d, hook calls %d", h.flows.count("RotateRefresh"), len(hook.got()))
+	}
+	hook.reply(204, "")
+	h.tokens(t, "web", refreshForm(rt))
 }

@@ -19,6 +19,12 @@ import (
 // when offline access was granted. Every token of the family carries the
 // same RequestID, so reuse of a code or of a rotated refresh token can
 // revoke them all (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2).
+//
+// Token hooks (token_hook.go) run before anything is minted. What a hook
+// returns replaces the session's claims for this response and is stored in
+// the refresh token's session, as Hydra does: the hooks run again at every
+// refresh, seeing the claims the last answer left, and if the hook is later
+// removed from the config, refreshed tokens keep those claims.
 
 // Grant type values.
 const (
@@ -115,6 +121,28 @@ func narrowScopes(requested, granted []string) ([]string, error) {
 		}
 	}
 	return dedupe(requested), nil
+}
+
+// runHooks lets the token hooks replace the session's extra claims.
+// requested is the scope the client asked for at the token endpoint (nil
+// for none); scopes is the scope being granted.
+func (f *family) runHooks(ctx context.Context, hooks *TokenHooks, req *TokenRequest, requested, scopes []string) error {
+	in := &HookInput{
+		GrantType: f.GrantType, Client: f.Client, Subject: f.Subject, RequestID: f.RequestID,
+		GrantedScopes: scopes, GrantedAudience: f.Audience, RequestedScopes: requested, Form: req.Form,
+		Login: &f.Session, AccessTokenClaims: f.Session.AccessToken, IDTokenClaims: f.Session.IDToken,
+	}
+	changed, err := hooks.apply(ctx, in)
+	if err != nil || !changed {
+		return err
+	}
+	f.Session.AccessToken, f.Session.IDToken = in.AccessTokenClaims, in.IDTokenClaims
+	raw, err := json.Marshal(f.Session)
+	if err != nil {
+		return ServerError(err)
+	}
+	f.SessionJSON = raw
+	return nil
 }
 
 // accessClaims is the access token of the family.

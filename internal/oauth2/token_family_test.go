@@ -197,12 +197,14 @@ func newFlowHarness(t *testing.T) *flowHarness {
 	issuer := &token.Issuer{Store: h.db, Opaque: h.opaque, JWT: h.jwt, Now: h.clock.Now}
 	ids := &token.IDTokens{Signer: h.idKeys, Keys: h.idKeys, Now: h.clock.Now}
 	getCfg := func() *config.Config { return h.cfg }
+	// The hooks are wired but called only when a test sets their URLs.
+	hooks := newHooks(getCfg)
 	rd := httpx.Renderer{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h.token = rd.OAuth((&TokenEndpoint{Auth: h.auth, Grants: map[string]Grant{
 		GrantAuthorizationCode: &AuthorizationCode{Codes: h.flows, Issuer: issuer, IDTokens: ids,
-			CodeFormat: h.codeFormat, RefreshFormat: h.rtFormat, Config: getCfg, Now: h.clock.Now},
+			CodeFormat: h.codeFormat, RefreshFormat: h.rtFormat, Config: getCfg, Now: h.clock.Now, Hooks: hooks},
 		GrantRefreshToken: &RefreshToken{Codes: h.flows, Issuer: issuer, IDTokens: ids,
-			RefreshFormat: h.rtFormat, Config: getCfg, Now: h.clock.Now},
+			RefreshFormat: h.rtFormat, Config: getCfg, Now: h.clock.Now, Hooks: hooks},
 	}}).Handle)
 	h.intro = rd.OAuth((&Introspection{Tokens: h.db, Opaque: h.opaque, JWT: h.jwt, Codes: h.flows,
 		RefreshFormat: h.rtFormat, Config: getCfg, Now: h.clock.Now}).Handle)
@@ -355,6 +357,54 @@ func TestNarrowScopes(t *testing.T) {
 	for _, wider := range [][]string{{"write"}, {"read", "admin"}, {"read.*"}} {
 		if _, err := narrowScopes(wider, granted); err == nil {
 			t.Errorf("%v: wider scope accepted", wider)
+		}
+	}
+}
+
+// Each grant reads its own client lifespans: the authorization_code_grant_*
+// ones for the exchange, the refresh_token_grant_* ones for a refresh.
+func TestClientLifespansPerGrant(t *testing.T) {
+	h := newFlowHarness(t)
+	c := h.db.clients["web"]
+	c.Lifespans = client.Lifespans{
+		AuthorizationCodeGrantAccessTokenLifespan:  dur(5 * time.Minute),
+		AuthorizationCodeGrantIDTokenLifespan:      dur(7 * time.Minute),
+		AuthorizationCodeGrantRefreshTokenLifespan: dur(2 * time.Hour),
+		RefreshTokenGrantAccessTokenLifespan:       dur(11 * time.Minute),
+		RefreshTokenGrantIDTokenLifespan:           dur(13 * time.Minute),
+		RefreshTokenGrantRefreshTokenLifespan:      dur(3 * time.Hour),
+		// Lifespans of other grants must not leak into these two.
+		ClientCredentialsGrantAccessTokenLifespan: dur(time.Minute),
+		JwtBearerGrantAccessTokenLifespan:         dur(time.Minute),
+		ImplicitGrantIDTokenLifespan:              dur(time.Minute),
+	}
+	first := h.tokens(t, "web", exchangeForm(h.mintCode(t, "web")))
+	h.clock.Add(time.Minute)
+	second := h.tokens(t, "web", refreshForm(first["refresh_token"].(string)))
+	t1 := t0.Add(time.Minute)
+
+	cases := []struct {
+		name                         string
+		m                            map[string]any
+		issued                       time.Time
+		access, idToken, refreshLife time.Duration
+	}{
+		{"authorization_code", first, t0, 5 * time.Minute, 7 * time.Minute, 2 * time.Hour},
+		{"refresh_token", second, t1, 11 * time.Minute, 13 * time.Minute, 3 * time.Hour},
+	}
+	for _, tc := range cases {
+		if tc.m["expires_in"] != float64(tc.access/time.Second) {
+			t.Errorf("%s: expires_in = %v", tc.name, tc.m["expires_in"])
+		}
+		if rec := h.accessRecord(t, tc.m["access_token"].(string)); !rec.ExpiresAt.Equal(tc.issued.Add(tc.access)) {
+			t.Errorf("%s: access token expires %v", tc.name, rec.ExpiresAt)
+		}
+		if exp := h.verifyIDToken(t, tc.m["id_token"].(string))["exp"]; exp != float64(tc.issued.Add(tc.idToken).Unix()) {
+			t.Errorf("%s: id token exp = %v", tc.name, exp)
+		}
+		r := h.flows.refresh[string(token.Digest(tc.m["refresh_token"].(string)))]
+		if !r.ExpiresAt.Equal(tc.issued.Add(tc.refreshLife)) {
+			t.Errorf("%s: refresh token expires %v", tc.name, r.ExpiresAt)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/signet-oidc/signet/internal/assertion"
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/flow"
@@ -22,6 +23,7 @@ import (
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage/sqlstore"
 	"github.com/signet-oidc/signet/internal/token"
+	"github.com/signet-oidc/signet/internal/trust"
 )
 
 // App is a built Signet: every component, wired, and the two route tables.
@@ -98,17 +100,40 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
 		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
 	issuer := &token.Issuer{Store: db, Opaque: opaque, JWT: jwtAT, Now: o.now}
-	auth, err := oauth2.NewClientAuth(oauth2.ClientAuthDeps{Clients: db, Hasher: hasher, Cache: cache, Now: o.now})
+	// private_key_jwt clients' jwks_uri is fetched through a client that
+	// honours clients.http.disallow_private_ip_ranges; client_secret_jwt
+	// secrets are opened with the system keyring.
+	jwksFetcher, err := assertion.NewFetcher(assertion.FetcherDeps{Now: o.now,
+		HTTP: httpx.NewOutboundClient(httpx.OutboundOptions{Timeout: assertion.DefaultJWKSTimeout,
+			DisallowPrivateIPRanges: cfg.Clients.HTTP.DisallowPrivateIPRanges,
+			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs})})
+	if err != nil {
+		return nil, err
+	}
+	assertions, err := oauth2.NewClientAssertions(oauth2.ClientAssertionDeps{Keyring: keyring, JWKS: jwksFetcher,
+		Replay: db, Config: live.Get, Now: o.now})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := oauth2.NewClientAuth(oauth2.ClientAuthDeps{Clients: db, Hasher: hasher, Cache: cache, Now: o.now,
+		Assertions: assertions})
 	if err != nil {
 		return nil, err
 	}
 
+	// Token hooks call the operator's URL: no private-address guard.
+	hooks := &oauth2.TokenHooks{Config: live.Get,
+		HTTP: httpx.NewOutboundClient(httpx.OutboundOptions{Timeout: oauth2.TokenHookTimeout})}
 	grants := []oauth2.Grant{
-		&oauth2.ClientCredentials{Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand},
+		&oauth2.ClientCredentials{Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Hooks: hooks},
 		&oauth2.AuthorizationCode{Codes: db, Issuer: issuer, IDTokens: idTokens, CodeFormat: codeFormat,
-			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now},
+			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Hooks: hooks},
 		&oauth2.RefreshToken{Codes: db, Issuer: issuer, IDTokens: idTokens, RefreshFormat: refreshFormat,
-			Config: live.Get, Now: o.now},
+			Config: live.Get, Now: o.now, Hooks: hooks},
+		// RFC 7523: always mounted, as in Hydra; a client opts in through
+		// grant_types and an issuer through the trust admin API.
+		&oauth2.JWTBearer{Trust: db, Replay: db, Issuer: issuer, Config: live.Get, Now: o.now,
+			Rand: o.rand, Hooks: hooks},
 	}
 	// The login and consent flow: challenges and verifiers are sealed with
 	// the system secret; the session cookie with secrets.cookie when set.
@@ -142,11 +167,15 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		Log: log, Now: o.now, Rand: o.rand, Timeout: o.backChannelTimeout}
 	logoutURL := cfg.PublicEndpoint("/oauth2/sessions/logout")
 
+	// Clients: the admin API and dynamic registration share one rule set.
+	clients := &client.Admin{Store: db, Hasher: hasher, Keyring: keyring, Now: o.now, Rand: o.rand,
+		DefaultScope: func() []string { return live.Get().OIDC.DynamicClientRegistration.DefaultScope }}
+
 	h := handlers{
 		render:    httpx.Renderer{Log: log},
 		mw:        httpx.Middleware{Log: log, Renderer: httpx.Renderer{Log: log}, Now: o.now, QuietPaths: quietPaths(cfg)},
 		db:        db,
-		clients:   &client.Admin{Store: db, Hasher: hasher, Now: o.now, Rand: o.rand},
+		clients:   clients,
 		keysAdmin: jwk.Admin{Manager: keys},
 		jwks:      jwk.NewJWKS(keys, broadcastSets(cfg), time.Minute),
 		discovery: discovery,
@@ -156,7 +185,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &oauth2.Authorize{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
-			CodeFormat: codeFormat, IDTokens: idTokens, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
+			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
 		loginConsent:  &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now},
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
 		logoutAdmin:   &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now},
@@ -164,8 +193,10 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Notifier: backChannel, Config: live.Get, Log: log, Now: o.now, Rand: o.rand},
 		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,
 			IDTokens: idTokens, Config: live.Get, Now: o.now},
-		adminTokens: &oauth2.AdminTokens{Tokens: db, Now: o.now},
-		metrics:     metricsHandler,
+		adminTokens:  &oauth2.AdminTokens{Tokens: db, Now: o.now},
+		trustAdmin:   &trust.Admin{Store: db, Now: o.now, Rand: o.rand},
+		registration: &client.Registration{Admin: clients, Config: live.Get},
+		metrics:      metricsHandler,
 	}
 	public, admin := h.publicRoutes(), h.adminRoutes()
 	bg, stop := context.WithCancel(context.Background())
@@ -210,23 +241,29 @@ func grantTable(gs []oauth2.Grant) map[string]oauth2.Grant {
 // exactly when that list includes "pairwise".
 func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 	f := oidc.Features{
-		ResponseTypes:        []string{"code"},
-		ResponseModes:        []string{"query"},
+		ResponseTypes:        oauth2.SupportedResponseTypes(),
+		ResponseModes:        oauth2.SupportedResponseModes(),
 		CodeChallengeMethods: []string{oauth2.PKCEMethodS256},
-		Claims:               oidc.DefaultClaims(),
+		// c_hash: ID tokens of hybrid responses carry it.
+		Claims:               append(oidc.DefaultClaims(), "c_hash"),
 		Scopes:               oidc.DefaultScopes(),
 		Userinfo:             true,
 		EndSession:           true,
 		FrontChannel:         true,
 		BackChannel:          true,
-		TokenAuthMethods:     []string{oauth2.AuthMethodBasic, oauth2.AuthMethodPost, oauth2.AuthMethodNone},
+		TokenAuthMethods:     oauth2.TokenEndpointAuthMethods(),
+		TokenAuthSigningAlgs: oauth2.TokenEndpointAuthSigningAlgs(),
 		IDTokenAlgs:          []string{"RS256"},
 		SubjectTypes:         subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
 		Revocation:           true,
+		Registration:         cfg.OIDC.DynamicClientRegistration.Enabled,
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())
 	}
+	// The implicit grant has no token request: the authorization endpoint
+	// issues its tokens, so it is not in the grant table.
+	f.GrantTypes = append(f.GrantTypes, client.GrantImplicit)
 	return f
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/signet-oidc/signet/internal/oauth2"
 	"github.com/signet-oidc/signet/internal/oidc"
 	"github.com/signet-oidc/signet/internal/storage/sqlstore"
+	"github.com/signet-oidc/signet/internal/trust"
 )
 
 // handlers are the built endpoints that the two route tables mount.
@@ -34,6 +35,11 @@ type handlers struct {
 	// Logout (issue 4).
 	logoutAdmin *flow.LogoutAdmin
 	logout      *oidc.Logout
+
+	// Dynamic client registration (issue 5).
+	registration *client.Registration
+	// RFC 7523 trust relationships (issue 5).
+	trustAdmin *trust.Admin
 }
 
 // routeTable is a ServeMux that remembers its patterns, so tests can hold
@@ -67,6 +73,7 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("GET /.well-known/openid-configuration", h.discovery)
 	mux.Handle("GET /.well-known/oauth-authorization-server", h.discovery)
 	h.jwks.Routes(mux, oauth)
+	h.registration.Routes(mux, oauth, h.render.Generic)
 	h.health(mux)
 	return mux
 }
@@ -80,6 +87,7 @@ func (h handlers) adminRoutes() *routeTable {
 	h.loginConsent.Routes(mux, oauth)
 	h.sessionsAdmin.Routes(mux, oauth)
 	h.logoutAdmin.Routes(mux, oauth)
+	h.trustAdmin.Routes(mux, generic)
 	mux.Handle("POST /admin/oauth2/introspect", oauth(h.introspect.Handle))
 	mux.Handle("DELETE /admin/oauth2/tokens", oauth(h.adminTokens.DeleteByClient))
 	mux.Handle("GET /admin/metrics/prometheus", h.metrics)

@@ -35,6 +35,16 @@ func implementedKeys() []string {
 		"oauth2.client_credentials.default_grant_allowed_scope",
 		"webfinger.jwks.broadcast_keys",
 		"oidc.subject_identifiers.supported_types", "oidc.subject_identifiers.pairwise.salt",
+		// Issue 5: JWT client authentication, the JWT bearer grant, dynamic
+		// registration and token hooks.
+		"oauth2.grant.jwt.jti_optional", "oauth2.grant.jwt.iat_optional", "oauth2.grant.jwt.max_ttl",
+		"oauth2.grant.jwt.omit_assertion_audience",
+		"oidc.dynamic_client_registration.enabled", "oidc.dynamic_client_registration.default_scope",
+		"oauth2.token_hook", "oauth2.token_hook.url", "oauth2.token_hook.auth.type",
+		"oauth2.token_hook.auth.config.in", "oauth2.token_hook.auth.config.name", "oauth2.token_hook.auth.config.value",
+		"oauth2.refresh_token_hook", "oauth2.refresh_token_hook.url", "oauth2.refresh_token_hook.auth.type",
+		"oauth2.refresh_token_hook.auth.config.in", "oauth2.refresh_token_hook.auth.config.name",
+		"oauth2.refresh_token_hook.auth.config.value",
 		// Signet sends no usage statistics, so opting out is always in effect.
 		"sqa", "sqa.opt_out",
 	}

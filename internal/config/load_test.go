@@ -216,6 +216,8 @@ oauth2:
       type: api_key
       config: {name: X-Key, value: s3cr3t-value}
   refresh_token_hook: https://hooks.example/refresh
+  device_authorization:
+    token_polling_interval: 10s
 feature_flags:
   some_future_flag: true
 strategies:
@@ -225,7 +227,7 @@ strategies:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"feature_flags", "hsm.enabled", "oauth2.refresh_token_hook", "oauth2.token_hook"}
+	want := []string{"feature_flags", "hsm.enabled", "oauth2.device_authorization.token_polling_interval"}
 	var named []string
 	for _, w := range warnings {
 		named = append(named, strings.Fields(w)[0])

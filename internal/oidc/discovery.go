@@ -44,6 +44,13 @@ type Features struct {
 	EndSession   bool
 	FrontChannel bool
 	BackChannel  bool
+	// TokenAuthSigningAlgs are the algorithms accepted for private_key_jwt
+	// and client_secret_jwt assertions (RFC 8414 section 2); they also
+	// apply at the revocation endpoint, which authenticates clients alike.
+	TokenAuthSigningAlgs []string
+	// Registration mounts /oauth2/register (OpenID Connect Dynamic Client
+	// Registration 1.0, oidc.dynamic_client_registration.enabled).
+	Registration bool
 }
 
 // DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
@@ -71,6 +78,10 @@ type Metadata struct {
 	ResponseModesSupported             []string `json:"response_modes_supported"`
 	GrantTypesSupported                []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported  []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthMethods      []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgs  []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RegistrationEndpoint               string   `json:"registration_endpoint,omitempty"`
 	IDTokenSigningAlgValuesSupported   []string `json:"id_token_signing_alg_values_supported"`
 	IDTokenSignedResponseAlg           []string `json:"id_token_signed_response_alg"`
 	UserinfoSignedResponseAlg          []string `json:"userinfo_signed_response_alg"`
@@ -116,6 +127,12 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 	}
 	if f.Revocation {
 		m.RevocationEndpoint = base + "/oauth2/revoke"
+		m.RevocationEndpointAuthMethods = f.TokenAuthMethods
+		m.RevocationEndpointAuthSigningAlgs = f.TokenAuthSigningAlgs
+	}
+	m.TokenEndpointAuthSigningAlgs = f.TokenAuthSigningAlgs
+	if f.Registration {
+		m.RegistrationEndpoint = base + "/oauth2/register"
 	}
 	if f.Userinfo {
 		m.UserinfoEndpoint = base + "/userinfo"

@@ -77,3 +77,27 @@ func TestDiscoveryOmitsWhatIsNotMounted(t *testing.T) {
 		t.Errorf("default response modes = %v", got)
 	}
 }
+
+// Clients that authenticate with JWTs read the accepted algorithms, and
+// dynamic registration is announced only when it is enabled.
+func TestDiscoveryListsJWTAuthAndRegistration(t *testing.T) {
+	methods := []string{"client_secret_basic", "private_key_jwt", "client_secret_jwt"}
+	algs := []string{"RS256", "ES256", "HS256"}
+	m := discoveryDoc(t, Features{TokenAuthMethods: methods, TokenAuthSigningAlgs: algs, Revocation: true, Registration: true})
+	for field, want := range map[string][]string{
+		"token_endpoint_auth_methods_supported":                 methods,
+		"token_endpoint_auth_signing_alg_values_supported":      algs,
+		"revocation_endpoint_auth_methods_supported":            methods,
+		"revocation_endpoint_auth_signing_alg_values_supported": algs,
+	} {
+		if got := strs(m[field]); !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", field, got, want)
+		}
+	}
+	if m["registration_endpoint"] != "https://id.example/oauth2/register" {
+		t.Errorf("registration_endpoint = %v", m["registration_endpoint"])
+	}
+	if _, ok := discoveryDoc(t, Features{})["registration_endpoint"]; ok {
+		t.Error("registration_endpoint is listed although registration is disabled")
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/metrics"
 	"github.com/signet-oidc/signet/internal/oauth2"
+	"github.com/signet-oidc/signet/internal/oauth2/authorize"
+	"github.com/signet-oidc/signet/internal/oauth2/clientauth"
 	"github.com/signet-oidc/signet/internal/oidc"
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage/sqlstore"
@@ -88,7 +90,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		BCryptCost:       cfg.OAuth2.Hashers.BCrypt.Cost,
 		Rand:             o.rand,
 	}
-	cache, err := oauth2.NewSecretCache(o.rand, oauth2.DefaultSecretCacheSize)
+	cache, err := clientauth.NewSecretCache(o.rand, clientauth.DefaultSecretCacheSize)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +112,12 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	if err != nil {
 		return nil, err
 	}
-	assertions, err := oauth2.NewClientAssertions(oauth2.ClientAssertionDeps{Keyring: keyring, JWKS: jwksFetcher,
+	assertions, err := clientauth.NewAssertions(clientauth.AssertionDeps{Keyring: keyring, JWKS: jwksFetcher,
 		Replay: db, Config: live.Get, Now: o.now})
 	if err != nil {
 		return nil, err
 	}
-	auth, err := oauth2.NewClientAuth(oauth2.ClientAuthDeps{Clients: db, Hasher: hasher, Cache: cache, Now: o.now,
+	auth, err := clientauth.New(clientauth.Deps{Clients: db, Hasher: hasher, Cache: cache, Now: o.now,
 		Assertions: assertions})
 	if err != nil {
 		return nil, err
@@ -184,7 +186,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Codes: db, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now},
 		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
-		authorize: &oauth2.Authorize{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
+		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
 		loginConsent:  &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now},
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
@@ -241,8 +243,8 @@ func grantTable(gs []oauth2.Grant) map[string]oauth2.Grant {
 // exactly when that list includes "pairwise".
 func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 	f := oidc.Features{
-		ResponseTypes:        oauth2.SupportedResponseTypes(),
-		ResponseModes:        oauth2.SupportedResponseModes(),
+		ResponseTypes:        authorize.SupportedResponseTypes(),
+		ResponseModes:        authorize.SupportedResponseModes(),
 		CodeChallengeMethods: []string{oauth2.PKCEMethodS256},
 		// c_hash: ID tokens of hybrid responses carry it.
 		Claims:               append(oidc.DefaultClaims(), "c_hash"),
@@ -251,8 +253,8 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		EndSession:           true,
 		FrontChannel:         true,
 		BackChannel:          true,
-		TokenAuthMethods:     oauth2.TokenEndpointAuthMethods(),
-		TokenAuthSigningAlgs: oauth2.TokenEndpointAuthSigningAlgs(),
+		TokenAuthMethods:     clientauth.TokenEndpointAuthMethods(),
+		TokenAuthSigningAlgs: clientauth.TokenEndpointAuthSigningAlgs(),
 		IDTokenAlgs:          []string{"RS256"},
 		SubjectTypes:         subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
 		Revocation:           true,

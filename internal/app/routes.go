@@ -8,6 +8,7 @@ import (
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/oauth2"
+	"github.com/signet-oidc/signet/internal/oauth2/authorize"
 	"github.com/signet-oidc/signet/internal/oidc"
 	"github.com/signet-oidc/signet/internal/storage/sqlstore"
 	"github.com/signet-oidc/signet/internal/trust"
@@ -28,7 +29,7 @@ type handlers struct {
 	adminTokens *oauth2.AdminTokens
 	metrics     http.Handler
 	// The login and consent flow (issue 3).
-	authorize     *oauth2.Authorize
+	authorize     *authorize.Endpoint
 	loginConsent  *flow.Admin
 	sessionsAdmin *flow.SessionsAdmin
 	userinfo      *oidc.Userinfo

@@ -4,13 +4,14 @@
 // imports_test.go enforces the import direction of GUIDE.md section 2:
 //
 //	config, storage, secret, httpx → assertion → client, jwk, trust → token → flow →
-//	oauth2 → oidc (janitor, metrics, devapp beside it) → app → cli
+//	oauth2 → oauth2/authorize, oauth2/clientauth → oidc (janitor, metrics,
+//	devapp beside it) → app → cli
 //
 // A package imports only packages to its left; packages on the same level do
 // not import each other. storage/sqlstore is the one implementation of the
 // domain stores, so it may import their record types, and only the wiring
-// (app, cli) and test support may import it. storage/storetest and
-// signettest are test support; e2e and archtest are test-only packages that
+// (app, cli) and test support may import it. storage/storetest, signettest
+// and oauth2/oauth2test are test support; e2e and archtest are test-only packages that
 // nothing imports. cmd/signet imports cli and nothing else.
 package archtest
 
@@ -29,6 +30,7 @@ const (
 	sqlstore   = "internal/storage/sqlstore"
 	storetest  = "internal/storage/storetest"
 	signettest = "internal/signettest"
+	oauth2test = "internal/oauth2/oauth2test"
 	cmdSignet  = "cmd/signet"
 	archtest   = "internal/archtest"
 	e2e        = "internal/e2e"
@@ -44,6 +46,10 @@ func layers() [][]string {
 		{"token"},
 		{"flow"},
 		{"oauth2"},
+		// The flow steps split out of oauth2 (GUIDE.md section 11): they
+		// import oauth2's shared pieces, oauth2 reaches client
+		// authentication through an interface of its own.
+		{"oauth2/authorize", "oauth2/clientauth"},
 		{"oidc", "janitor", "metrics", "devapp"},
 		{"app"},
 		{"cli"},
@@ -69,7 +75,7 @@ func newRules() rules {
 }
 
 func (r rules) components() []string {
-	c := []string{sqlstore, storetest, signettest, cmdSignet, archtest, e2e}
+	c := []string{sqlstore, storetest, signettest, oauth2test, cmdSignet, archtest, e2e}
 	for k := range r.level {
 		c = append(c, k)
 	}
@@ -90,7 +96,7 @@ func (r rules) component(rel string) string {
 // isTestSupport reports test helpers (imported by tests) and test-only
 // packages (archtest, e2e: no code of their own, imported by nobody).
 func isTestSupport(c string) bool {
-	return c == storetest || c == signettest || isTestOnly(c)
+	return c == storetest || c == signettest || c == oauth2test || isTestOnly(c)
 }
 
 func isTestOnly(c string) bool { return c == archtest || c == e2e }
@@ -224,6 +230,11 @@ func TestRules(t *testing.T) {
 		{e2e, signettest, true},
 		{e2e, "internal/app", true},
 		{"internal/oauth2/sub", "internal/oauth2", true},
+		{"internal/oauth2/authorize", "internal/oauth2", true},
+		{"internal/oauth2/clientauth", "internal/oauth2", true},
+		{"internal/oidc", "internal/oauth2/authorize", true},
+		{"internal/app", "internal/oauth2/clientauth", true},
+		{oauth2test, "internal/token", true},
 
 		{"internal/client", "internal/jwk", false},
 		{"internal/jwk", "internal/client", false},
@@ -232,6 +243,12 @@ func TestRules(t *testing.T) {
 		{"internal/token", "internal/flow", false},
 		{"internal/jwk", "internal/token", false},
 		{"internal/oauth2", "internal/oidc", false},
+		{"internal/oauth2", "internal/oauth2/authorize", false},
+		{"internal/oauth2", "internal/oauth2/clientauth", false},
+		{"internal/oauth2/authorize", "internal/oauth2/clientauth", false},
+		{"internal/oauth2/clientauth", "internal/oauth2/authorize", false},
+		{"internal/oauth2/authorize", "internal/oidc", false},
+		{"internal/oauth2/clientauth", oauth2test, false},
 		{"internal/metrics", "internal/oidc", false},
 		{"internal/oidc", "internal/app", false},
 		{"internal/app", "internal/cli", false},
@@ -259,5 +276,8 @@ func TestRules(t *testing.T) {
 	}
 	if c := r.component("internal/storage/sqlstore"); c != sqlstore {
 		t.Errorf("sqlstore resolved to %q", c)
+	}
+	if c := r.component("internal/oauth2/authorize"); c != "internal/oauth2/authorize" {
+		t.Errorf("oauth2/authorize resolved to %q; it has its own level", c)
 	}
 }

@@ -3,16 +3,18 @@ package oauth2
 import (
 	"strings"
 	"testing"
+
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 )
 
 func TestAdminDeleteTokens(t *testing.T) {
 	h := newHarness(t)
-	a := h.issue(t, "grant_type=client_credentials")
-	b := h.issue(t, "grant_type=client_credentials")
-	other := do(h.tokenH, "POST", "/oauth2/token", req{form: "grant_type=client_credentials&client_id=poster&client_secret=poster-secret"})
-	otherTok := decode(t, other)["access_token"].(string)
+	a := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials")
+	b := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials")
+	other := oauth2test.Do(h.tokenH, "POST", "/oauth2/token", oauth2test.Req{Form: "grant_type=client_credentials&client_id=poster&client_secret=poster-secret"})
+	otherTok := oauth2test.Decode(t, other)["access_token"].(string)
 
-	w := do(h.admin, "DELETE", "/admin/oauth2/tokens?client_id=machine", req{})
+	w := oauth2test.Do(h.admin, "DELETE", "/admin/oauth2/tokens?client_id=machine", oauth2test.Req{})
 	if w.Code != 204 || w.Body.Len() != 0 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
@@ -24,7 +26,7 @@ func TestAdminDeleteTokens(t *testing.T) {
 	if introspect(t, h, "token="+otherTok)["active"] != true {
 		t.Fatal("another client's token was revoked")
 	}
-	if w := do(h.admin, "DELETE", "/admin/oauth2/tokens?client_id=nobody", req{}); w.Code != 204 {
+	if w := oauth2test.Do(h.admin, "DELETE", "/admin/oauth2/tokens?client_id=nobody", oauth2test.Req{}); w.Code != 204 {
 		t.Fatalf("unknown client: %d", w.Code)
 	}
 }
@@ -38,12 +40,12 @@ func TestAdminDeleteTokensErrors(t *testing.T) {
 		"/admin/oauth2/tokens?client_id=%zz",
 		"/admin/oauth2/tokens?client_id=" + strings.Repeat("a", MaxClientIDLen+1),
 	} {
-		w := do(h.admin, "DELETE", target, req{})
-		if w.Code != 400 || decode(t, w)["error"] != "invalid_request" {
+		w := oauth2test.Do(h.admin, "DELETE", target, oauth2test.Req{})
+		if w.Code != 400 || oauth2test.Decode(t, w)["error"] != "invalid_request" {
 			t.Errorf("%s: %d %s", target, w.Code, w.Body)
 		}
 	}
-	if h.db.revAll != 0 {
+	if h.db.ClientRevokes != 0 {
 		t.Fatal("a refused request revoked tokens")
 	}
 }

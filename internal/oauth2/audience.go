@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/signet-oidc/signet/internal/httpx"
 )
 
 // Audience matching (RFC 8707-style resource indicators, as Hydra's
@@ -32,6 +34,18 @@ import (
 //
 // Paths are compared percent-encoded, so "/v1%2Fx" is one segment "v1/x"
 // beside "/v1", not below it.
+
+// CheckAudience requires every requested audience to be covered by a
+// registered one (audienceAllowed); the error is invalid_request naming the
+// first audience that is not.
+func CheckAudience(requested, allowed []string) error {
+	for _, a := range requested {
+		if !audienceAllowed(a, allowed) {
+			return InvalidRequest("Requested audience %q has not been allowed for this client.", httpx.Clip(a, 128))
+		}
+	}
+	return nil
+}
 
 // audienceAllowed reports whether requested is covered by one of registered.
 func audienceAllowed(requested string, registered []string) bool {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 )
 
 func TestAudienceAllowed(t *testing.T) {
@@ -107,7 +109,7 @@ func TestAudienceAllowedAnyRegistered(t *testing.T) {
 // audience below a registered one and records it as requested.
 func TestClientCredentialsAudienceBelowRegistered(t *testing.T) {
 	h := newHarness(t)
-	raw := h.issue(t, "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example%2Forders")
+	raw := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example%2Forders")
 	if rec := h.record(t, raw); !slices.Equal(rec.Audience, []string{"https://api.example/orders"}) {
 		t.Fatalf("audience = %v", rec.Audience)
 	}

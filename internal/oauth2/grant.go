@@ -58,19 +58,19 @@ func parseTokenRequest(form url.Values) (*TokenRequest, error) {
 	if req.GrantType == "" {
 		return nil, InvalidRequest("The grant_type parameter is missing.")
 	}
-	req.Scopes = splitScope(form.Get("scope"))
+	req.Scopes = SplitScope(form.Get("scope"))
 	for _, s := range req.Scopes {
-		if !validScopeToken(s) {
+		if !ValidScopeToken(s) {
 			return nil, InvalidScope("The requested scope %q contains characters RFC 6749 section 3.3 does not allow.", httpx.Clip(s, 64))
 		}
 	}
-	req.Audience = splitScope(form.Get("audience"))
+	req.Audience = SplitScope(form.Get("audience"))
 	return req, nil
 }
 
-// allowsGrant reports whether the client registered grantType. A client
+// AllowsGrant reports whether the client registered grantType. A client
 // with no grant_types has Hydra's default, authorization_code only.
-func allowsGrant(c *client.Client, grantType string) bool {
+func AllowsGrant(c *client.Client, grantType string) bool {
 	if len(c.GrantTypes) == 0 {
 		return grantType == "authorization_code"
 	}

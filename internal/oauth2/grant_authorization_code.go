@@ -139,8 +139,8 @@ func (g *AuthorizationCode) issue(ctx context.Context, f *family, now time.Time)
 		IDToken: f.Client.AuthorizationCodeGrantIDTokenLifespan,
 		Refresh: f.Client.AuthorizationCodeGrantRefreshTokenLifespan,
 	}
-	ttl := lifespan(ls.Access, cfg.TTL.AccessToken, defaultAccessTTL)
-	access, _, err := g.Issuer.Access(ctx, f.accessClaims(cfg, f.Scopes, now, ttl), accessStrategy(f.Client, cfg))
+	ttl := Lifespan(ls.Access, cfg.TTL.AccessToken, DefaultAccessTTL)
+	access, _, err := g.Issuer.Access(ctx, f.accessClaims(cfg, f.Scopes, now, ttl), AccessTokenStrategy(f.Client, cfg))
 	if err != nil {
 		return nil, ServerError(err)
 	}

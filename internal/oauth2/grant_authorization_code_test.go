@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
@@ -31,7 +32,7 @@ func TestAuthorizationCodeIssuesTheFamily(t *testing.T) {
 	claims := h.verifyIDToken(t, m["id_token"].(string))
 	want := map[string]any{
 		"iss": "https://issuer.example/", "sub": "alice", "nonce": "n-0S6_WzA2Mj", "at_hash": atHash(access),
-		"auth_time": float64(t0.Add(-time.Minute).Unix()), "exp": float64(t0.Add(30 * time.Minute).Unix()),
+		"auth_time": float64(oauth2test.T0.Add(-time.Minute).Unix()), "exp": float64(oauth2test.T0.Add(30 * time.Minute).Unix()),
 		"acr": "urn:acr:pwd", "sid": "sid-1", "email": "alice@example.com",
 	}
 	for k, v := range want {
@@ -46,12 +47,12 @@ func TestAuthorizationCodeIssuesTheFamily(t *testing.T) {
 	}
 
 	r := h.flows.refresh[string(token.Digest(rt))]
-	if r == nil || r.RequestID != "req-web" || !r.ExpiresAt.Equal(t0.Add(24*time.Hour)) || r.Subject != "alice" {
+	if r == nil || r.RequestID != "req-web" || !r.ExpiresAt.Equal(oauth2test.T0.Add(24*time.Hour)) || r.Subject != "alice" {
 		t.Fatalf("refresh record = %+v", r)
 	}
 	// Budget: consume the code, store the access and the refresh token.
-	if h.flows.count("ConsumeCode") != 1 || h.flows.count("CreateRefresh") != 1 || h.db.create != 1 {
-		t.Fatalf("store calls: flows %v, access creates %d", h.flows.n, h.db.create)
+	if h.flows.count("ConsumeCode") != 1 || h.flows.count("CreateRefresh") != 1 || h.db.AccessWrites != 1 {
+		t.Fatalf("store calls: flows %v, access creates %d", h.flows.n, h.db.AccessWrites)
 	}
 }
 
@@ -72,13 +73,13 @@ func TestAuthorizationCodeOmitsWhatWasNotGranted(t *testing.T) {
 
 func TestAuthorizationCodeClientLifespans(t *testing.T) {
 	h := newFlowHarness(t)
-	h.db.clients["web"].AuthorizationCodeGrantAccessTokenLifespan = dur(5 * time.Minute)
-	h.db.clients["web"].AuthorizationCodeGrantRefreshTokenLifespan = dur(time.Hour)
+	h.db.Clients["web"].AuthorizationCodeGrantAccessTokenLifespan = oauth2test.Dur(5 * time.Minute)
+	h.db.Clients["web"].AuthorizationCodeGrantRefreshTokenLifespan = oauth2test.Dur(time.Hour)
 	m := h.tokens(t, "web", exchangeForm(h.mintCode(t, "web")))
 	if m["expires_in"] != float64(300) {
 		t.Fatalf("expires_in = %v", m["expires_in"])
 	}
-	if r := h.flows.refresh[string(token.Digest(m["refresh_token"].(string)))]; !r.ExpiresAt.Equal(t0.Add(time.Hour)) {
+	if r := h.flows.refresh[string(token.Digest(m["refresh_token"].(string)))]; !r.ExpiresAt.Equal(oauth2test.T0.Add(time.Hour)) {
 		t.Fatalf("refresh expiry = %v", r.ExpiresAt)
 	}
 }
@@ -96,7 +97,7 @@ func TestAuthorizationCodeRefusals(t *testing.T) {
 			v["code"] = []string{token.PrefixCode + strings.Repeat("A", 43) + "." + strings.Repeat("A", 32)}
 		}, "invalid_grant"},
 		{"refresh token as code", "web", nil, func(v map[string][]string) { v["code"] = []string{"signet_rt_x"} }, "invalid_grant"},
-		{"expired", "web", func(r *token.CodeRecord) { r.ExpiresAt = t0 }, nil, "invalid_grant"},
+		{"expired", "web", func(r *token.CodeRecord) { r.ExpiresAt = oauth2test.T0 }, nil, "invalid_grant"},
 		{"other client's code", "web2", nil, nil, "invalid_grant"},
 		{"redirect_uri mismatch", "web", nil, func(v map[string][]string) { v["redirect_uri"] = []string{redirectWeb + "/"} }, "invalid_grant"},
 		{"redirect_uri missing", "web", nil, func(v map[string][]string) { delete(v, "redirect_uri") }, "invalid_grant"},
@@ -125,7 +126,7 @@ func TestAuthorizationCodeRefusals(t *testing.T) {
 			if status != 400 || m["error"] != tc.want {
 				t.Fatalf("%d %v, want 400 %s", status, m, tc.want)
 			}
-			if len(h.db.tokens) != 0 || len(h.flows.refresh) != 0 {
+			if len(h.db.Tokens) != 0 || len(h.flows.refresh) != 0 {
 				t.Fatalf("tokens were issued on a refused request")
 			}
 		})
@@ -229,7 +230,7 @@ func TestAuthorizationCodeTokenHookRefuses(t *testing.T) {
 		if status != tc.wantStatus || m["error"] != tc.wantCode {
 			t.Errorf("hook %d: %d %v", tc.status, status, m)
 		}
-		if len(h.db.tokens) != 0 || len(h.flows.refresh) != 0 {
+		if len(h.db.Tokens) != 0 || len(h.flows.refresh) != 0 {
 			t.Errorf("hook %d: tokens were issued", tc.status)
 		}
 	}

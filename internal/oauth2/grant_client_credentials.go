@@ -3,7 +3,6 @@ package oauth2
 import (
 	"context"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -39,9 +38,9 @@ import (
 // GrantClientCredentials is the grant_type value.
 const GrantClientCredentials = "client_credentials"
 
-// defaultAccessTTL applies when neither the client nor ttl.access_token
+// DefaultAccessTTL applies when neither the client nor ttl.access_token
 // sets a lifespan (Hydra's default, also set by config defaults).
-const defaultAccessTTL = time.Hour
+const DefaultAccessTTL = time.Hour
 
 // ClientCredentials implements Grant for client_credentials.
 type ClientCredentials struct {
@@ -66,12 +65,12 @@ func (g *ClientCredentials) AllowsPublicClients() bool { return false }
 // Exchange checks scope and audience and issues one access token.
 func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *client.Client) (*TokenResponse, error) {
 	cfg := g.Config()
-	scopes, err := grantScopes(req.Scopes, splitScope(c.Scope),
+	scopes, err := grantScopes(req.Scopes, SplitScope(c.Scope),
 		ScopeStrategyFor(cfg.Strategies.Scope), cfg.OAuth2.ClientCredentials.DefaultGrantAllowedScope)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAudience(req.Audience, c.Audience); err != nil {
+	if err := CheckAudience(req.Audience, c.Audience); err != nil {
 		return nil, err
 	}
 	requestID, err := secret.RandomString(g.Rand, 16)
@@ -92,7 +91,7 @@ func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *
 		GrantType: GrantClientCredentials, Issuer: cfg.URLs.Self.Issuer,
 		IssuedAt: now, ExpiresAt: now.Add(lifespan), RequestID: requestID, Ext: hook.AccessTokenClaims,
 	}
-	raw, _, err := g.Issuer.Access(ctx, claims, accessStrategy(c, cfg))
+	raw, _, err := g.Issuer.Access(ctx, claims, AccessTokenStrategy(c, cfg))
 	if err != nil {
 		return nil, ServerError(err)
 	}
@@ -117,29 +116,7 @@ func grantScopes(requested, allowed []string, covers ScopeStrategy, defaultAll b
 			return nil, InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
 		}
 	}
-	return dedupe(requested), nil
-}
-
-// dedupe drops repeated scopes, keeping the first occurrence's order.
-func dedupe(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// checkAudience requires every requested audience to be covered by a
-// registered one.
-func checkAudience(requested, allowed []string) error {
-	for _, a := range requested {
-		if !audienceAllowed(a, allowed) {
-			return InvalidRequest("Requested audience %q has not been allowed for this client.", httpx.Clip(a, 128))
-		}
-	}
-	return nil
+	return Dedupe(requested), nil
 }
 
 func clientCredentialsLifespan(c *client.Client, cfg *config.Config) time.Duration {
@@ -149,11 +126,13 @@ func clientCredentialsLifespan(c *client.Client, cfg *config.Config) time.Durati
 	if cfg.TTL.AccessToken > 0 {
 		return cfg.TTL.AccessToken
 	}
-	return defaultAccessTTL
+	return DefaultAccessTTL
 }
 
-// accessStrategy is the client's access_token_strategy, else the server's.
-func accessStrategy(c *client.Client, cfg *config.Config) string {
+// AccessTokenStrategy is the client's access_token_strategy, else the
+// server's (strategies.access_token); the authorization endpoint uses it
+// for the access tokens of implicit and hybrid responses too.
+func AccessTokenStrategy(c *client.Client, cfg *config.Config) string {
 	if c.AccessTokenStrategy != "" {
 		return c.AccessTokenStrategy
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
@@ -45,7 +46,7 @@ func TestGrantScopes(t *testing.T) {
 func TestClientCredentialsDefaultGrantAllowedScope(t *testing.T) {
 	h := newHarness(t)
 	h.cfg.OAuth2.ClientCredentials.DefaultGrantAllowedScope = true
-	raw := h.issue(t, "grant_type=client_credentials")
+	raw := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials")
 	rec := h.record(t, raw)
 	if !slices.Equal(rec.Scopes, []string{"read", "write", "foo.*"}) {
 		t.Fatalf("scopes = %v", rec.Scopes)
@@ -54,13 +55,13 @@ func TestClientCredentialsDefaultGrantAllowedScope(t *testing.T) {
 
 func TestClientCredentialsRecord(t *testing.T) {
 	h := newHarness(t)
-	raw := h.issue(t, "grant_type=client_credentials&scope=read+foo.bar&audience="+
+	raw := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials&scope=read+foo.bar&audience="+
 		"https%3A%2F%2Fapi.example+https%3A%2F%2Fother.example")
 	rec := h.record(t, raw)
 	if rec.ClientID != "machine" || rec.Subject != "machine" || rec.GrantType != "client_credentials" ||
 		!slices.Equal(rec.Scopes, []string{"read", "foo.bar"}) ||
 		!slices.Equal(rec.Audience, []string{"https://api.example", "https://other.example"}) ||
-		!rec.IssuedAt.Equal(t0) || !rec.ExpiresAt.Equal(t0.Add(time.Hour)) || rec.RequestID == "" {
+		!rec.IssuedAt.Equal(oauth2test.T0) || !rec.ExpiresAt.Equal(oauth2test.T0.Add(time.Hour)) || rec.RequestID == "" {
 		t.Fatalf("record = %+v", rec)
 	}
 }
@@ -68,13 +69,13 @@ func TestClientCredentialsRecord(t *testing.T) {
 func TestClientCredentialsLifespanAndStrategy(t *testing.T) {
 	h := newHarness(t)
 	h.cfg.TTL.AccessToken = 2 * time.Hour
-	w := do(h.tokenH, "POST", "/oauth2/token", req{form: "grant_type=client_credentials", user: "machine", pass: secretMachine})
-	if m := decode(t, w); m["expires_in"] != float64(7200) {
+	w := oauth2test.Do(h.tokenH, "POST", "/oauth2/token", oauth2test.Req{Form: "grant_type=client_credentials", User: "machine", Pass: oauth2test.SecretMachine})
+	if m := oauth2test.Decode(t, w); m["expires_in"] != float64(7200) {
 		t.Fatalf("ttl.access_token not used: %v", m)
 	}
 	// jwtc: client lifespan 5m and access_token_strategy jwt override the server.
-	w = do(h.tokenH, "POST", "/oauth2/token", req{form: "grant_type=client_credentials&scope=read", user: "jwtc", pass: "jwt-secret"})
-	m := decode(t, w)
+	w = oauth2test.Do(h.tokenH, "POST", "/oauth2/token", oauth2test.Req{Form: "grant_type=client_credentials&scope=read", User: "jwtc", Pass: "jwt-secret"})
+	m := oauth2test.Decode(t, w)
 	if m["expires_in"] != float64(300) {
 		t.Fatalf("client lifespan not used: %v", m)
 	}
@@ -82,12 +83,12 @@ func TestClientCredentialsLifespanAndStrategy(t *testing.T) {
 	if strings.Count(raw, ".") != 2 || strings.HasPrefix(raw, "signet_at_") {
 		t.Fatalf("client strategy jwt not used: %q", raw)
 	}
-	if rec := h.record(t, raw); rec.Strategy != token.StrategyJWT || !rec.ExpiresAt.Equal(t0.Add(5*time.Minute)) {
+	if rec := h.record(t, raw); rec.Strategy != token.StrategyJWT || !rec.ExpiresAt.Equal(oauth2test.T0.Add(5*time.Minute)) {
 		t.Fatalf("record = %+v", rec)
 	}
 	// The server-wide strategy applies to clients without their own.
 	h.cfg.Strategies.AccessToken = token.StrategyJWT
-	if raw := h.issue(t, "grant_type=client_credentials"); strings.HasPrefix(raw, "signet_at_") {
+	if raw := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials"); strings.HasPrefix(raw, "signet_at_") {
 		t.Fatalf("strategies.access_token jwt not used: %q", raw)
 	}
 }
@@ -95,7 +96,7 @@ func TestClientCredentialsLifespanAndStrategy(t *testing.T) {
 // record finds the stored record of raw, as introspection would.
 func (h *harness) record(t *testing.T, raw string) *token.AccessRecord {
 	t.Helper()
-	rec, ok := h.db.tokens[string(token.Digest(raw))]
+	rec, ok := h.db.Tokens[string(token.Digest(raw))]
 	if !ok {
 		t.Fatal("token not stored")
 	}
@@ -120,11 +121,11 @@ func TestClientCredentialsTokenHook(t *testing.T) {
 	h.cfg.OAuth2.TokenHook.URL = hook.URL
 	endpoint := h.ccWithHooks()
 
-	w := do(endpoint, "POST", "/oauth2/token", req{form: "grant_type=client_credentials&scope=read&client_id=poster&client_secret=poster-secret"})
+	w := oauth2test.Do(endpoint, "POST", "/oauth2/token", oauth2test.Req{Form: "grant_type=client_credentials&scope=read&client_id=poster&client_secret=poster-secret"})
 	if w.Code != 200 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
-	if ext := string(h.record(t, decode(t, w)["access_token"].(string)).Ext); ext != `{"plan":"gold"}` {
+	if ext := string(h.record(t, oauth2test.Decode(t, w)["access_token"].(string)).Ext); ext != `{"plan":"gold"}` {
 		t.Fatalf("ext = %s", ext)
 	}
 	calls := hook.got()
@@ -145,12 +146,12 @@ func TestClientCredentialsTokenHook(t *testing.T) {
 		wantErr  string
 	}{{403, 403, "access_denied"}, {500, 500, "server_error"}, {201, 500, "server_error"}} {
 		hook.reply(tc.status, "")
-		before := len(h.db.tokens)
-		w := do(endpoint, "POST", "/oauth2/token", req{form: "grant_type=client_credentials", user: "machine", pass: secretMachine})
-		if w.Code != tc.wantCode || decode(t, w)["error"] != tc.wantErr {
+		before := len(h.db.Tokens)
+		w := oauth2test.Do(endpoint, "POST", "/oauth2/token", oauth2test.Req{Form: "grant_type=client_credentials", User: "machine", Pass: oauth2test.SecretMachine})
+		if w.Code != tc.wantCode || oauth2test.Decode(t, w)["error"] != tc.wantErr {
 			t.Errorf("hook %d: %d %s", tc.status, w.Code, w.Body)
 		}
-		if len(h.db.tokens) != before {
+		if len(h.db.Tokens) != before {
 			t.Errorf("hook %d: a token was stored", tc.status)
 		}
 	}

@@ -104,16 +104,16 @@ func (g *JWTBearer) Exchange(ctx context.Context, req *TokenRequest, c *client.C
 	if err != nil {
 		return nil, err
 	}
-	scopes, err := jwtBearerScopes(req.Scopes, v, splitScope(c.Scope), ScopeStrategyFor(cfg.Strategies.Scope))
+	scopes, err := jwtBearerScopes(req.Scopes, v, SplitScope(c.Scope), ScopeStrategyFor(cfg.Strategies.Scope))
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAudience(req.Audience, c.Audience); err != nil {
+	if err := CheckAudience(req.Audience, c.Audience); err != nil {
 		return nil, err
 	}
 	audience := slices.Clone(req.Audience)
 	if !cfg.OAuth2.Grant.JWT.OmitAssertionAudience {
-		audience = dedupe(append(audience, v.claims.Audience...))
+		audience = Dedupe(append(audience, v.claims.Audience...))
 	}
 	if err := g.spend(ctx, v.claims); err != nil {
 		return nil, err
@@ -129,13 +129,13 @@ func (g *JWTBearer) Exchange(ctx context.Context, req *TokenRequest, c *client.C
 	if err := g.Hooks.Apply(ctx, hook); err != nil {
 		return nil, err
 	}
-	ttl := lifespan(c.JwtBearerGrantAccessTokenLifespan, cfg.TTL.AccessToken, defaultAccessTTL)
+	ttl := Lifespan(c.JwtBearerGrantAccessTokenLifespan, cfg.TTL.AccessToken, DefaultAccessTTL)
 	claims := token.Claims{
 		ClientID: c.ID, Subject: v.claims.Subject, Scopes: scopes, Audience: audience,
 		GrantType: GrantJWTBearer, Issuer: cfg.URLs.Self.Issuer,
 		IssuedAt: now, ExpiresAt: now.Add(ttl), RequestID: requestID, Ext: hook.AccessTokenClaims,
 	}
-	raw, _, err := g.Issuer.Access(ctx, claims, accessStrategy(c, cfg))
+	raw, _, err := g.Issuer.Access(ctx, claims, AccessTokenStrategy(c, cfg))
 	if err != nil {
 		return nil, ServerError(err)
 	}
@@ -276,7 +276,7 @@ func jwtBearerScopes(requested []string, v *vouched, clientScope []string, cover
 			return nil, InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
 		}
 	}
-	return dedupe(requested), nil
+	return Dedupe(requested), nil
 }
 
 // jwtBearerAudiences are the "aud" values that name this server: the

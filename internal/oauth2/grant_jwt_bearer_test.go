@@ -26,6 +26,7 @@ import (
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 	"github.com/signet-oidc/signet/internal/trust"
@@ -102,7 +103,7 @@ func newBearerEnv(t *testing.T) *bearerEnv {
 	if e.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	e.addTrust(t, "alice", false, &e.key.PublicKey, "k1", []string{"read", "write"}, t0.Add(24*time.Hour))
+	e.addTrust(t, "alice", false, &e.key.PublicKey, "k1", []string{"read", "write"}, oauth2test.T0.Add(24*time.Hour))
 	e.grant = &JWTBearer{Trust: e.trust, Replay: e.replay,
 		Issuer: &token.Issuer{Store: h.db, Opaque: h.opaque, JWT: h.jwt, Now: h.clock.Now},
 		Config: func() *config.Config { return h.cfg }, Now: h.clock.Now, Rand: rand.Reader}
@@ -120,7 +121,7 @@ func (e *bearerEnv) addTrust(t *testing.T, sub string, any bool, pub crypto.Publ
 		t.Fatal(err)
 	}
 	e.trust.grants = append(e.trust.grants, &trust.Grant{ID: "g" + kid + sub, Issuer: bearerIss, Subject: sub,
-		AllowAnySubject: any, Scope: scope, KeyID: kid, PublicKey: raw, ExpiresAt: exp, CreatedAt: t0})
+		AllowAnySubject: any, Scope: scope, KeyID: kid, PublicKey: raw, ExpiresAt: exp, CreatedAt: oauth2test.T0})
 }
 
 // claims are valid assertion claims for alice.
@@ -203,7 +204,7 @@ func TestJWTBearerIssuesTokenForTheSubject(t *testing.T) {
 	rec := e.record(t, resp.AccessToken)
 	if rec.Subject != "alice" || rec.ClientID != "bearer-client" || rec.GrantType != GrantJWTBearer ||
 		!slices.Equal(rec.Scopes, []string{"read"}) || !slices.Equal(rec.Audience, []string{"https://api.example/orders"}) ||
-		!rec.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		!rec.ExpiresAt.Equal(oauth2test.T0.Add(time.Hour)) {
 		t.Errorf("record = %+v", rec)
 	}
 }
@@ -215,8 +216,8 @@ func TestJWTBearerRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.addTrust(t, "bob", false, &rsaKey.PublicKey, "rsa1", []string{"read"}, t0.Add(time.Hour))
-	e.addTrust(t, "carol", false, &e.key.PublicKey, "k1", []string{"read"}, t0.Add(-time.Second)) // expired
+	e.addTrust(t, "bob", false, &rsaKey.PublicKey, "rsa1", []string{"read"}, oauth2test.T0.Add(time.Hour))
+	e.addTrust(t, "carol", false, &e.key.PublicKey, "k1", []string{"read"}, oauth2test.T0.Add(-time.Second)) // expired
 	now := e.clock.Now()
 	with := func(edit func(c map[string]any)) map[string]any {
 		c := e.claims("j-" + strings.ReplaceAll(t.Name(), "/", "-"))
@@ -277,8 +278,8 @@ func TestJWTBearerRefusals(t *testing.T) {
 			wantOAuthError(t, err, tc.code, tc.hint)
 		})
 	}
-	if len(e.db.tokens) != 0 {
-		t.Errorf("%d tokens issued by refused requests", len(e.db.tokens))
+	if len(e.db.Tokens) != 0 {
+		t.Errorf("%d tokens issued by refused requests", len(e.db.Tokens))
 	}
 }
 
@@ -300,7 +301,7 @@ func TestJWTBearerReplay(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	raw, _ := jose.JSONWebKey{Key: &other.PublicKey, KeyID: "o1"}.MarshalJSON()
 	e.trust.grants = append(e.trust.grants, &trust.Grant{ID: "o", Issuer: "https://other-idp.example", Subject: "alice",
-		Scope: []string{"read"}, KeyID: "o1", PublicKey: raw, ExpiresAt: t0.Add(time.Hour)})
+		Scope: []string{"read"}, KeyID: "o1", PublicKey: raw, ExpiresAt: oauth2test.T0.Add(time.Hour)})
 	c := e.claims("once")
 	c["iss"] = "https://other-idp.example"
 	if _, err := e.exchange(bearerForm(sign(t, other, jose.ES256, "o1", c))); err != nil {
@@ -338,8 +339,8 @@ func TestJWTBearerAudienceAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.addTrust(t, "", true, &rsaKey.PublicKey, "any", []string{"read"}, t0.Add(time.Hour))
-	e.addTrust(t, "alice", false, &rsaKey.PublicKey, "any", []string{"write"}, t0.Add(time.Hour))
+	e.addTrust(t, "", true, &rsaKey.PublicKey, "any", []string{"read"}, oauth2test.T0.Add(time.Hour))
+	e.addTrust(t, "alice", false, &rsaKey.PublicKey, "any", []string{"write"}, oauth2test.T0.Add(time.Hour))
 
 	t.Run("the issuer identifier is an accepted aud", func(t *testing.T) {
 		c := e.claims("aud-iss")
@@ -377,7 +378,7 @@ func TestJWTBearerAudienceAndKeys(t *testing.T) {
 		}
 	})
 	t.Run("lifespan and format follow the client", func(t *testing.T) {
-		e.client.Lifespans.JwtBearerGrantAccessTokenLifespan = dur(10 * time.Minute)
+		e.client.Lifespans.JwtBearerGrantAccessTokenLifespan = oauth2test.Dur(10 * time.Minute)
 		e.client.AccessTokenStrategy = token.StrategyJWT
 		t.Cleanup(func() { e.client.Lifespans, e.client.AccessTokenStrategy = client.Lifespans{}, "" })
 		resp, err := e.exchange(bearerForm(sign(t, e.key, jose.ES256, "k1", e.claims("jwt-at"))))
@@ -395,32 +396,32 @@ func TestJWTBearerAudienceAndKeys(t *testing.T) {
 // assertion may not be repeated.
 func TestJWTBearerAtTheTokenEndpoint(t *testing.T) {
 	e := newBearerEnv(t)
-	e.db.clients["public-bearer"] = &client.Client{ID: "public-bearer", GrantTypes: []string{GrantJWTBearer},
-		Scope: "read", TokenEndpointAuthMethod: AuthMethodNone}
+	e.db.Clients["public-bearer"] = &client.Client{ID: "public-bearer", GrantTypes: []string{GrantJWTBearer},
+		Scope: "read", TokenEndpointAuthMethod: client.AuthNone}
 	rd := httpx.Renderer{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	endpoint := rd.OAuth((&TokenEndpoint{Auth: e.auth, Grants: map[string]Grant{GrantJWTBearer: e.grant}}).Handle)
 	form := func(jti string) string {
 		return bearerForm(sign(t, e.key, jose.ES256, "k1", e.claims(jti)), "scope", "read").Encode()
 	}
 
-	w := do(endpoint, "POST", "/oauth2/token", req{form: form("pub") + "&client_id=public-bearer"})
+	w := oauth2test.Do(endpoint, "POST", "/oauth2/token", oauth2test.Req{Form: form("pub") + "&client_id=public-bearer"})
 	if w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("public client: %d %s", w.Code, w.Body)
 	}
-	if m := decode(t, w); m["refresh_token"] != nil || m["scope"] != "read" {
+	if m := oauth2test.Decode(t, w); m["refresh_token"] != nil || m["scope"] != "read" {
 		t.Errorf("response = %v", m)
 	}
 
-	w = do(endpoint, "POST", "/oauth2/token", req{form: form("cc"), user: "machine", pass: secretMachine})
-	if m := decode(t, w); w.Code != http.StatusBadRequest || m["error"] != "unauthorized_client" {
+	w = oauth2test.Do(endpoint, "POST", "/oauth2/token", oauth2test.Req{Form: form("cc"), User: "machine", Pass: oauth2test.SecretMachine})
+	if m := oauth2test.Decode(t, w); w.Code != http.StatusBadRequest || m["error"] != "unauthorized_client" {
 		t.Errorf("client without the grant: %d %v", w.Code, m)
 	}
-	w = do(endpoint, "POST", "/oauth2/token", req{form: form("anon")})
-	if m := decode(t, w); w.Code != http.StatusUnauthorized || m["error"] != "invalid_client" {
+	w = oauth2test.Do(endpoint, "POST", "/oauth2/token", oauth2test.Req{Form: form("anon")})
+	if m := oauth2test.Decode(t, w); w.Code != http.StatusUnauthorized || m["error"] != "invalid_client" {
 		t.Errorf("no client: %d %v", w.Code, m)
 	}
-	w = do(endpoint, "POST", "/oauth2/token", req{form: form("twice") + "&assertion=x&client_id=public-bearer"})
-	if m := decode(t, w); w.Code != http.StatusBadRequest || m["error"] != "invalid_request" {
+	w = oauth2test.Do(endpoint, "POST", "/oauth2/token", oauth2test.Req{Form: form("twice") + "&assertion=x&client_id=public-bearer"})
+	if m := oauth2test.Decode(t, w); w.Code != http.StatusBadRequest || m["error"] != "invalid_request" {
 		t.Errorf("repeated assertion: %d %v", w.Code, m)
 	}
 }

@@ -118,8 +118,8 @@ func (g *RefreshToken) rotate(ctx context.Context, f *family, old []byte, scopes
 		IDToken: f.Client.RefreshTokenGrantIDTokenLifespan,
 		Refresh: f.Client.RefreshTokenGrantRefreshTokenLifespan,
 	}
-	ttl := lifespan(ls.Access, cfg.TTL.AccessToken, defaultAccessTTL)
-	access, accessRec, err := g.Issuer.MintAccess(ctx, f.accessClaims(cfg, scopes, now, ttl), accessStrategy(f.Client, cfg))
+	ttl := Lifespan(ls.Access, cfg.TTL.AccessToken, DefaultAccessTTL)
+	access, accessRec, err := g.Issuer.MintAccess(ctx, f.accessClaims(cfg, scopes, now, ttl), AccessTokenStrategy(f.Client, cfg))
 	if err != nil {
 		return nil, ServerError(err)
 	}

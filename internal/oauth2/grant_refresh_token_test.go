@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
@@ -20,7 +21,7 @@ func (h *flowHarness) start(t *testing.T, clientID string) map[string]any {
 	t.Helper()
 	m := h.tokens(t, clientID, exchangeForm(h.mintCode(t, clientID)))
 	h.flows.resetCounts()
-	h.db.reset()
+	h.db.Reset()
 	return m
 }
 
@@ -41,13 +42,13 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	claims := h.verifyIDToken(t, m["id_token"].(string))
 	// OIDC Core 12.2: same subject, the original auth_time, a new iat.
-	if claims["sub"] != "alice" || claims["auth_time"] != float64(t0.Add(-time.Minute).Unix()) ||
+	if claims["sub"] != "alice" || claims["auth_time"] != float64(oauth2test.T0.Add(-time.Minute).Unix()) ||
 		claims["iat"] != float64(now.Unix()) || claims["at_hash"] != atHash(access) || claims["nonce"] != nil {
 		t.Fatalf("refreshed id token = %v", claims)
 	}
 	// Budget: one read, one rotation transaction (which stores the access token).
-	if h.flows.count("GetRefresh") != 1 || h.flows.count("RotateRefresh") != 1 || h.db.create != 0 {
-		t.Fatalf("store calls: flows %v, access creates %d", h.flows.n, h.db.create)
+	if h.flows.count("GetRefresh") != 1 || h.flows.count("RotateRefresh") != 1 || h.db.AccessWrites != 0 {
+		t.Fatalf("store calls: flows %v, access creates %d", h.flows.n, h.db.AccessWrites)
 	}
 	// The rotated token keeps working.
 	h.tokens(t, "web", refreshForm(rt))
@@ -146,7 +147,7 @@ func TestRefreshRefusals(t *testing.T) {
 		{"code as refresh token", "web", nil, func(string) string { return token.PrefixCode + "x" }, "invalid_grant"},
 		{"other client", "web2", nil, nil, "invalid_grant"},
 		{"expired", "web", func(h *flowHarness, r *token.RefreshRecord) { r.ExpiresAt = h.clock.Now() }, nil, "invalid_grant"},
-		{"revoked", "web", func(h *flowHarness, r *token.RefreshRecord) { at := t0; r.RevokedAt = &at }, nil, "invalid_grant"},
+		{"revoked", "web", func(h *flowHarness, r *token.RefreshRecord) { at := oauth2test.T0; r.RevokedAt = &at }, nil, "invalid_grant"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,10 +188,10 @@ func TestRefreshNeverExpiringTTL(t *testing.T) {
 func TestRefreshTokenIntrospection(t *testing.T) {
 	h := newFlowHarness(t)
 	rt := h.start(t, "web")["refresh_token"].(string)
-	w := do(h.intro, "POST", "/admin/oauth2/introspect", req{form: "token=" + url.QueryEscape(rt)})
-	m := decode(t, w)
+	w := oauth2test.Do(h.intro, "POST", "/admin/oauth2/introspect", oauth2test.Req{Form: "token=" + url.QueryEscape(rt)})
+	m := oauth2test.Decode(t, w)
 	if m["active"] != true || m["token_use"] != "refresh_token" || m["client_id"] != "web" || m["sub"] != "alice" ||
-		m["scope"] != "openid offline read" || m["exp"] != float64(t0.Add(24*time.Hour).Unix()) {
+		m["scope"] != "openid offline read" || m["exp"] != float64(oauth2test.T0.Add(24*time.Hour).Unix()) {
 		t.Fatalf("live refresh token: %v", m)
 	}
 	if ext, _ := m["ext"].(map[string]any); ext["tenant"] != "acme" {
@@ -199,7 +200,7 @@ func TestRefreshTokenIntrospection(t *testing.T) {
 	h.tokens(t, "web", refreshForm(rt)) // rotated: inactive from now on
 	forged := tamper(rt)
 	for name, raw := range map[string]string{"rotated": rt, "forged": forged} {
-		w := do(h.intro, "POST", "/admin/oauth2/introspect", req{form: "token=" + url.QueryEscape(raw)})
+		w := oauth2test.Do(h.intro, "POST", "/admin/oauth2/introspect", oauth2test.Req{Form: "token=" + url.QueryEscape(raw)})
 		if body := strings.TrimSpace(w.Body.String()); body != `{"active":false}` {
 			t.Errorf("%s: %s", name, body)
 		}
@@ -212,15 +213,15 @@ func TestRefreshTokenRevocation(t *testing.T) {
 	rt := m["refresh_token"].(string)
 
 	// Another client may not revoke it.
-	w := do(h.revoke, "POST", "/oauth2/revoke", req{form: "token=" + url.QueryEscape(rt), user: "web2", pass: secretWeb})
-	if w.Code != 400 || decode(t, w)["error"] != "unauthorized_client" {
+	w := oauth2test.Do(h.revoke, "POST", "/oauth2/revoke", oauth2test.Req{Form: "token=" + url.QueryEscape(rt), User: "web2", Pass: secretWeb})
+	if w.Code != 400 || oauth2test.Decode(t, w)["error"] != "unauthorized_client" {
 		t.Fatalf("other client: %d %s", w.Code, w.Body)
 	}
 	if h.flows.refresh[string(token.Digest(rt))].RevokedAt != nil {
 		t.Fatal("revoked by another client")
 	}
 
-	w = do(h.revoke, "POST", "/oauth2/revoke", req{form: "token_type_hint=access_token&token=" + url.QueryEscape(rt), user: "web", pass: secretWeb})
+	w = oauth2test.Do(h.revoke, "POST", "/oauth2/revoke", oauth2test.Req{Form: "token_type_hint=access_token&token=" + url.QueryEscape(rt), User: "web", Pass: secretWeb})
 	if w.Code != 200 {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
@@ -234,7 +235,7 @@ func TestRefreshTokenRevocation(t *testing.T) {
 	// Forged and unknown refresh tokens are a silent 200 (section 2.2).
 	other, _ := h.rtFormat.New()
 	for _, raw := range []string{tamper(rt), other} {
-		w := do(h.revoke, "POST", "/oauth2/revoke", req{form: "token=" + url.QueryEscape(raw), user: "web", pass: secretWeb})
+		w := oauth2test.Do(h.revoke, "POST", "/oauth2/revoke", oauth2test.Req{Form: "token=" + url.QueryEscape(raw), User: "web", Pass: secretWeb})
 		if w.Code != 200 {
 			t.Errorf("%d %s", w.Code, w.Body)
 		}

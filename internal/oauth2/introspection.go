@@ -66,7 +66,7 @@ func (i *Introspection) Handle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := i.Introspect(r.Context(), raw, splitScope(form.Get("scope")))
+	resp, err := i.Introspect(r.Context(), raw, SplitScope(form.Get("scope")))
 	if err != nil {
 		return err
 	}

@@ -6,27 +6,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
 func introspect(t *testing.T, h *harness, form string) map[string]any {
 	t.Helper()
-	w := do(h.intro, "POST", "/admin/oauth2/introspect", req{form: form})
+	w := oauth2test.Do(h.intro, "POST", "/admin/oauth2/introspect", oauth2test.Req{Form: form})
 	if w.Code != 200 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
-	return decode(t, w)
+	return oauth2test.Decode(t, w)
 }
 
 func TestIntrospectActive(t *testing.T) {
 	h := newHarness(t)
-	raw := h.issue(t, "grant_type=client_credentials&scope=read+foo.bar&audience=https%3A%2F%2Fapi.example")
-	h.db.tokens[string(token.Digest(raw))].Ext = []byte(`{"tenant":"acme"}`)
-	h.db.reset()
+	raw := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials&scope=read+foo.bar&audience=https%3A%2F%2Fapi.example")
+	h.db.Tokens[string(token.Digest(raw))].Ext = []byte(`{"tenant":"acme"}`)
+	h.db.Reset()
 	m := introspect(t, h, "token="+url.QueryEscape(raw))
 	want := map[string]any{
 		"active": true, "scope": "read foo.bar", "client_id": "machine", "sub": "machine",
-		"exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix()), "nbf": float64(t0.Unix()),
+		"exp": float64(oauth2test.T0.Add(time.Hour).Unix()), "iat": float64(oauth2test.T0.Unix()), "nbf": float64(oauth2test.T0.Unix()),
 		"iss": "https://issuer.example/", "token_type": "Bearer", "token_use": "access_token",
 	}
 	for k, v := range want {
@@ -45,19 +46,19 @@ func TestIntrospectActive(t *testing.T) {
 			t.Errorf("%s present", k)
 		}
 	}
-	if h.db.getAccess != 1 || h.db.total() != 1 {
-		t.Fatalf("introspecting a valid token: %+v, want one read", &h.db.calls)
+	if h.db.AccessReads != 1 || h.db.Total() != 1 {
+		t.Fatalf("introspecting a valid token: %+v, want one read", &h.db.Calls)
 	}
 }
 
 func TestIntrospectInactive(t *testing.T) {
 	h := newHarness(t)
-	valid := h.issue(t, "grant_type=client_credentials&scope=read+write")
-	expired := h.issue(t, "grant_type=client_credentials")
-	revoked := h.issue(t, "grant_type=client_credentials")
-	at := t0
-	h.db.tokens[string(token.Digest(revoked))].RevokedAt = &at
-	h.db.tokens[string(token.Digest(expired))].ExpiresAt = t0.Add(time.Minute)
+	valid := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials&scope=read+write")
+	expired := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials")
+	revoked := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials")
+	at := oauth2test.T0
+	h.db.Tokens[string(token.Digest(revoked))].RevokedAt = &at
+	h.db.Tokens[string(token.Digest(expired))].ExpiresAt = oauth2test.T0.Add(time.Minute)
 	h.clock.Add(time.Minute)
 	unknown, _, _ := h.opaque.Mint(t.Context(), token.Claims{})
 	forged := valid[:len(valid)-2] + "AA"
@@ -79,13 +80,13 @@ func TestIntrospectInactive(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h.db.reset()
-			w := do(h.intro, "POST", "/admin/oauth2/introspect", req{form: tc.form})
+			h.db.Reset()
+			w := oauth2test.Do(h.intro, "POST", "/admin/oauth2/introspect", oauth2test.Req{Form: tc.form})
 			if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"active":false}` {
 				t.Fatalf("%d %s", w.Code, w.Body)
 			}
-			if h.db.total() != tc.reads {
-				t.Fatalf("store calls %+v, want %d reads", &h.db.calls, tc.reads)
+			if h.db.Total() != tc.reads {
+				t.Fatalf("store calls %+v, want %d reads", &h.db.Calls, tc.reads)
 			}
 		})
 	}
@@ -96,13 +97,13 @@ func TestIntrospectInactive(t *testing.T) {
 
 func TestIntrospectJWTWhateverTheDefault(t *testing.T) {
 	h := newHarness(t)
-	w := do(h.tokenH, "POST", "/oauth2/token", req{form: "grant_type=client_credentials&scope=read", user: "jwtc", pass: "jwt-secret"})
-	raw := decode(t, w)["access_token"].(string)
+	w := oauth2test.Do(h.tokenH, "POST", "/oauth2/token", oauth2test.Req{Form: "grant_type=client_credentials&scope=read", User: "jwtc", Pass: "jwt-secret"})
+	raw := oauth2test.Decode(t, w)["access_token"].(string)
 	if m := introspect(t, h, "token="+raw); m["active"] != true || m["client_id"] != "jwtc" {
 		t.Fatalf("JWT token under opaque default: %v", m)
 	}
 	// Switching the server default does not strand live tokens of the other kind.
-	opaque := h.issue(t, "grant_type=client_credentials")
+	opaque := oauth2test.Issue(t, h.tokenH, "grant_type=client_credentials")
 	h.cfg.Strategies.AccessToken = token.StrategyJWT
 	if m := introspect(t, h, "token="+opaque); m["active"] != true {
 		t.Fatalf("opaque token after switching to jwt: %v", m)
@@ -112,16 +113,16 @@ func TestIntrospectJWTWhateverTheDefault(t *testing.T) {
 func TestIntrospectRequestErrors(t *testing.T) {
 	h := newHarness(t)
 	for name, tc := range map[string]struct {
-		q      req
+		q      oauth2test.Req
 		status int
 	}{
-		"missing token":  {req{form: "scope=read"}, 400},
-		"empty token":    {req{form: "token="}, 400},
-		"repeated token": {req{form: "token=a&token=b"}, 400},
-		"json body":      {req{form: `{"token":"a"}`, contentType: "application/json"}, 415},
+		"missing token":  {oauth2test.Req{Form: "scope=read"}, 400},
+		"empty token":    {oauth2test.Req{Form: "token="}, 400},
+		"repeated token": {oauth2test.Req{Form: "token=a&token=b"}, 400},
+		"json body":      {oauth2test.Req{Form: `{"token":"a"}`, ContentType: "application/json"}, 415},
 	} {
-		w := do(h.intro, "POST", "/admin/oauth2/introspect", tc.q)
-		if w.Code != tc.status || decode(t, w)["error"] != "invalid_request" {
+		w := oauth2test.Do(h.intro, "POST", "/admin/oauth2/introspect", tc.q)
+		if w.Code != tc.status || oauth2test.Decode(t, w)["error"] != "invalid_request" {
 			t.Errorf("%s: %d %s", name, w.Code, w.Body)
 		}
 	}
@@ -130,11 +131,11 @@ func TestIntrospectRequestErrors(t *testing.T) {
 // BenchmarkIntrospect measures introspecting a valid opaque token.
 func BenchmarkIntrospect(b *testing.B) {
 	h := newHarness(b)
-	q := req{form: "token=" + h.issue(b, "grant_type=client_credentials&scope=read")}
+	q := oauth2test.Req{Form: "token=" + oauth2test.Issue(b, h.tokenH, "grant_type=client_credentials&scope=read")}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if w := do(h.intro, "POST", "/admin/oauth2/introspect", q); w.Code != 200 {
+			if w := oauth2test.Do(h.intro, "POST", "/admin/oauth2/introspect", q); w.Code != 200 {
 				b.Fatal(w.Body)
 			}
 		}

@@ -3,26 +3,11 @@ package oauth2
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 )
-
-// RFC 7636 appendix B example.
-const (
-	rfcVerifier  = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	rfcChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-)
-
-func errCode(err error) string {
-	var he *httpx.Error
-	if errors.As(err, &he) {
-		return he.Code
-	}
-	return ""
-}
 
 func TestParsePKCEChallenge(t *testing.T) {
 	plain43 := strings.Repeat("a", 43)
@@ -32,9 +17,9 @@ func TestParsePKCEChallenge(t *testing.T) {
 		wantMethod, wantCode    string
 	}{
 		{"no pkce", "", "", false, "", ""},
-		{"S256", rfcChallenge, "S256", false, "S256", ""},
+		{"S256", oauth2test.PKCEChallenge, "S256", false, "S256", ""},
 		{"method without challenge", "", "S256", false, "", "invalid_request"},
-		{"absent method defaults to plain, refused", rfcChallenge, "", false, "", "invalid_request"},
+		{"absent method defaults to plain, refused", oauth2test.PKCEChallenge, "", false, "", "invalid_request"},
 		{"absent method defaults to plain, allowed", plain43, "", true, "plain", ""},
 		{"plain refused", plain43, "plain", false, "", "invalid_request"},
 		{"plain allowed 128", strings.Repeat("~", 128), "plain", true, "plain", ""},
@@ -42,15 +27,15 @@ func TestParsePKCEChallenge(t *testing.T) {
 		{"plain too long", strings.Repeat("a", 129), "plain", true, "", "invalid_request"},
 		{"plain reserved char", strings.Repeat("a", 42) + "+", "plain", true, "", "invalid_request"},
 		{"S256 hex digest", strings.Repeat("ab", 32), "S256", false, "", "invalid_request"},
-		{"S256 padded", rfcChallenge + "=", "S256", false, "", "invalid_request"},
+		{"S256 padded", oauth2test.PKCEChallenge + "=", "S256", false, "", "invalid_request"},
 		{"S256 std base64 chars", strings.Repeat("a", 42) + "/", "S256", false, "", "invalid_request"},
-		{"method case", rfcChallenge, "s256", false, "", "invalid_request"},
-		{"unknown method", rfcChallenge, "S512", false, "", "invalid_request"},
+		{"method case", oauth2test.PKCEChallenge, "s256", false, "", "invalid_request"},
+		{"unknown method", oauth2test.PKCEChallenge, "S512", false, "", "invalid_request"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := ParsePKCEChallenge(tc.challenge, tc.method, tc.plainAllowed)
-			if errCode(err) != tc.wantCode || (err != nil) != (tc.wantCode != "") {
+			if oauth2test.ErrCode(err) != tc.wantCode || (err != nil) != (tc.wantCode != "") {
 				t.Fatalf("err = %v, want code %q", err, tc.wantCode)
 			}
 			if m != tc.wantMethod {
@@ -69,19 +54,19 @@ func TestVerifyPKCE(t *testing.T) {
 		name, challenge, method, verifier string
 		ok                                bool
 	}{
-		{"rfc example", rfcChallenge, "S256", rfcVerifier, true},
+		{"rfc example", oauth2test.PKCEChallenge, "S256", oauth2test.PKCEVerifier, true},
 		{"computed", otherChallenge, "S256", other, true},
-		{"wrong verifier", rfcChallenge, "S256", other, false},
-		{"verifier is the challenge", rfcChallenge, "S256", rfcChallenge, false},
+		{"wrong verifier", oauth2test.PKCEChallenge, "S256", other, false},
+		{"verifier is the challenge", oauth2test.PKCEChallenge, "S256", oauth2test.PKCEChallenge, false},
 		{"plain", plain, "plain", plain, true},
 		{"plain mismatch", plain, "plain", plain[:49] + "z", false},
 		{"no pkce, no verifier", "", "", "", true},
-		{"downgrade: verifier without challenge", "", "", rfcVerifier, false},
-		{"missing verifier", rfcChallenge, "S256", "", false},
-		{"short verifier", rfcChallenge, "S256", rfcVerifier[:42], false},
-		{"long verifier", rfcChallenge, "S256", strings.Repeat("a", 129), false},
-		{"bad char verifier", rfcChallenge, "S256", rfcVerifier[:42] + "%", false},
-		{"unknown stored method", rfcChallenge, "S512", rfcVerifier, false},
+		{"downgrade: verifier without challenge", "", "", oauth2test.PKCEVerifier, false},
+		{"missing verifier", oauth2test.PKCEChallenge, "S256", "", false},
+		{"short verifier", oauth2test.PKCEChallenge, "S256", oauth2test.PKCEVerifier[:42], false},
+		{"long verifier", oauth2test.PKCEChallenge, "S256", strings.Repeat("a", 129), false},
+		{"bad char verifier", oauth2test.PKCEChallenge, "S256", oauth2test.PKCEVerifier[:42] + "%", false},
+		{"unknown stored method", oauth2test.PKCEChallenge, "S512", oauth2test.PKCEVerifier, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,8 +74,8 @@ func TestVerifyPKCE(t *testing.T) {
 			if tc.ok != (err == nil) {
 				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
 			}
-			if err != nil && errCode(err) != "invalid_grant" {
-				t.Fatalf("code = %q, want invalid_grant", errCode(err))
+			if err != nil && oauth2test.ErrCode(err) != "invalid_grant" {
+				t.Fatalf("code = %q, want invalid_grant", oauth2test.ErrCode(err))
 			}
 		})
 	}

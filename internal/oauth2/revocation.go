@@ -33,7 +33,7 @@ import (
 
 // Revocation serves the revocation endpoint.
 type Revocation struct {
-	Auth   *ClientAuth
+	Auth   ClientAuthenticator
 	Tokens token.Store
 	Opaque token.AccessStrategy
 	JWT    token.AccessStrategy

@@ -1,6 +1,9 @@
 package oauth2
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Scope strategies (strategies.scope) decide whether the scopes a client
 // (or a token) holds cover a requested scope. RFC 6749 section 3.3 leaves
@@ -82,9 +85,9 @@ func ScopeStrategyFor(name string) ScopeStrategy {
 	return Wildcard
 }
 
-// splitScope splits a space-delimited scope parameter (RFC 6749 section
+// SplitScope splits a space-delimited scope parameter (RFC 6749 section
 // 3.3), dropping empty items from repeated spaces.
-func splitScope(s string) []string {
+func SplitScope(s string) []string {
 	var out []string
 	for _, item := range strings.Split(s, " ") {
 		if item != "" {
@@ -94,9 +97,9 @@ func splitScope(s string) []string {
 	return out
 }
 
-// validScopeToken checks RFC 6749 section 3.3:
+// ValidScopeToken checks RFC 6749 section 3.3:
 // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
+func ValidScopeToken(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -107,4 +110,16 @@ func validScopeToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// Dedupe drops repeated items of a scope, audience or other space-delimited
+// list, keeping the first occurrence's order.
+func Dedupe(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

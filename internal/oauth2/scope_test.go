@@ -50,15 +50,15 @@ func TestExact(t *testing.T) {
 }
 
 func TestSplitScope(t *testing.T) {
-	if got := splitScope("  a b  c "); !slices.Equal(got, []string{"a", "b", "c"}) {
+	if got := SplitScope("  a b  c "); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("%v", got)
 	}
-	if got := splitScope("a\tb"); !slices.Equal(got, []string{"a\tb"}) || validScopeToken(got[0]) {
+	if got := SplitScope("a\tb"); !slices.Equal(got, []string{"a\tb"}) || ValidScopeToken(got[0]) {
 		t.Fatal("only spaces delimit scopes; a tab is an invalid character")
 	}
 	for s, want := range map[string]bool{"read": true, "a:b/c": true, `a"b`: false, `a\b`: false, "é": false, "": false} {
-		if validScopeToken(s) != want {
-			t.Errorf("validScopeToken(%q)", s)
+		if ValidScopeToken(s) != want {
+			t.Errorf("ValidScopeToken(%q)", s)
 		}
 	}
 }

@@ -1,10 +1,35 @@
 package oauth2
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 
+	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/httpx"
 )
+
+// ClientAuthenticator authenticates the client of a token or revocation
+// request (RFC 6749 section 2.3). *clientauth.Authenticator implements it;
+// the interface lives here so that oauth2 does not import clientauth, which
+// imports oauth2 for its error constructors.
+type ClientAuthenticator interface {
+	// Authenticate returns the authenticated client, or an *httpx.Error:
+	// invalid_request for malformed credentials, invalid_client (401) for
+	// wrong ones, temporarily_unavailable (503) when overloaded. form is
+	// the request body, already parsed strictly.
+	Authenticate(ctx context.Context, r *http.Request, form url.Values) (*client.Client, error)
+}
+
+// MaxClientIDLen bounds the client_id that client authentication and the
+// admin token endpoint accept, as client registration does; longer ids are
+// refused before any storage access.
+const MaxClientIDLen = 255
+
+// IsPublic reports whether the client authenticates by client_id alone
+// (token_endpoint_auth_method "none"). An unset method means
+// client_secret_basic, so such a client is confidential.
+func IsPublic(c *client.Client) bool { return c.TokenEndpointAuthMethod == client.AuthNone }
 
 // TokenEndpoint is POST /oauth2/token (RFC 6749 section 3.2). It owns the
 // phases every grant shares: strict form parsing (section 3.1: no repeated
@@ -12,7 +37,7 @@ import (
 // client's registered grant types and the public-client rule; then it hands
 // over to the grant and writes the section 5.1 response.
 type TokenEndpoint struct {
-	Auth *ClientAuth
+	Auth ClientAuthenticator
 	// Grants maps grant_type to its Grant; only enabled grants are listed.
 	Grants map[string]Grant
 }
@@ -35,7 +60,7 @@ func (e *TokenEndpoint) Handle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !allowsGrant(c, req.GrantType) {
+	if !AllowsGrant(c, req.GrantType) {
 		return UnauthorizedClient("The client is not allowed to use grant_type %q; add it to the client's grant_types.", req.GrantType)
 	}
 	if IsPublic(c) && !grant.AllowsPublicClients() {

@@ -39,8 +39,8 @@ const defaultRefreshTTL = 720 * time.Hour
 
 var neverExpires = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// defaultIDTokenTTL applies when neither the client nor ttl.id_token sets one.
-const defaultIDTokenTTL = time.Hour
+// DefaultIDTokenTTL applies when neither the client nor ttl.id_token sets one.
+const DefaultIDTokenTTL = time.Hour
 
 // family is one grant's durable facts, read from a code or refresh record.
 type family struct {
@@ -73,9 +73,10 @@ func decodeSession(raw json.RawMessage) (token.GrantSession, error) {
 	return s, nil
 }
 
-// lifespan is the client's override when positive, else the server's ttl,
-// else fallback.
-func lifespan(override *client.Duration, ttl, fallback time.Duration) time.Duration {
+// Lifespan is the client's override when positive, else the server's ttl,
+// else fallback. The grants use it, and so does the authorization endpoint
+// for the tokens of implicit and hybrid responses.
+func Lifespan(override *client.Duration, ttl, fallback time.Duration) time.Duration {
 	if override != nil && *override > 0 {
 		return time.Duration(*override)
 	}
@@ -104,7 +105,7 @@ func refreshExpiry(now time.Time, override *client.Duration, ttl time.Duration) 
 // offline access and the client registered the refresh_token grant.
 func offlineGranted(c *client.Client, scopes []string) bool {
 	wants := slices.Contains(scopes, "offline") || slices.Contains(scopes, "offline_access")
-	return wants && allowsGrant(c, GrantRefreshToken)
+	return wants && AllowsGrant(c, GrantRefreshToken)
 }
 
 // narrowScopes applies RFC 6749 section 6: the requested scope "MUST NOT
@@ -120,7 +121,7 @@ func narrowScopes(requested, granted []string) ([]string, error) {
 			return nil, InvalidScope("The scope %q was not granted originally, so a refresh cannot request it.", httpx.Clip(s, 64))
 		}
 	}
-	return dedupe(requested), nil
+	return Dedupe(requested), nil
 }
 
 // runHooks lets the token hooks replace the session's extra claims.
@@ -165,7 +166,7 @@ func (f *family) idToken(ctx context.Context, ids *token.IDTokens, cfg *config.C
 	s := f.Session
 	claims := token.IDTokenClaims{
 		Issuer: cfg.IssuerURL(), Subject: f.Subject, Audience: []string{f.Client.ID},
-		ExpiresAt: now.Add(lifespan(override, cfg.TTL.IDToken, defaultIDTokenTTL)), IssuedAt: now,
+		ExpiresAt: now.Add(Lifespan(override, cfg.TTL.IDToken, DefaultIDTokenTTL)), IssuedAt: now,
 		AuthTime: s.AuthTime, RequestedAt: s.RequestedAt, ACR: s.ACR, AMR: s.AMR,
 		SessionID: s.SessionID, AccessToken: accessRaw, Extra: s.IDToken,
 	}

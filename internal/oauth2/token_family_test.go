@@ -21,22 +21,23 @@ import (
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
 // fakeFlows is a token.FlowStore in memory with the interface's semantics;
-// rotated access records go into the harness's fakeDB, so introspection and
+// rotated access records go into the harness's oauth2test.DB, so introspection and
 // family revocation see them.
 type fakeFlows struct {
 	mu      sync.Mutex
-	db      *fakeDB
+	db      *oauth2test.DB
 	codes   map[string]*token.CodeRecord
 	refresh map[string]*token.RefreshRecord
 	n       map[string]int // calls per method
 }
 
-func newFakeFlows(db *fakeDB) *fakeFlows {
+func newFakeFlows(db *oauth2test.DB) *fakeFlows {
 	return &fakeFlows{db: db, codes: map[string]*token.CodeRecord{},
 		refresh: map[string]*token.RefreshRecord{}, n: map[string]int{}}
 }
@@ -114,9 +115,7 @@ func (f *fakeFlows) RotateRefresh(_ context.Context, old []byte, now time.Time, 
 	cp := *next
 	f.refresh[string(next.Digest)] = &cp
 	if at != nil {
-		f.db.mu.Lock()
-		f.db.tokens[string(at.Digest)] = at
-		f.db.mu.Unlock()
+		f.db.WithTokens(func(tokens map[string]*token.AccessRecord) { tokens[string(at.Digest)] = at })
 	}
 	return nil
 }
@@ -147,13 +146,13 @@ func (f *fakeFlows) RevokeFamily(_ context.Context, requestID string, at time.Ti
 			c.UsedAt = &at
 		}
 	}
-	f.db.mu.Lock()
-	defer f.db.mu.Unlock()
-	for _, a := range f.db.tokens {
-		if a.RequestID == requestID && a.RevokedAt == nil {
-			a.RevokedAt = &at
+	f.db.WithTokens(func(tokens map[string]*token.AccessRecord) {
+		for _, a := range tokens {
+			if a.RequestID == requestID && a.RevokedAt == nil {
+				a.RevokedAt = &at
+			}
 		}
-	}
+	})
 	return nil
 }
 
@@ -164,7 +163,7 @@ var _ token.FlowStore = (*fakeFlows)(nil)
 type flowHarness struct {
 	*harness
 	flows      *fakeFlows
-	idKeys     *fakeKeys
+	idKeys     *oauth2test.Keys
 	codeFormat token.OpaqueFormat
 	rtFormat   token.OpaqueFormat
 	token      http.Handler
@@ -182,15 +181,15 @@ func newFlowHarness(t *testing.T) *flowHarness {
 		t.Fatal(err)
 	}
 	acRT := []string{GrantAuthorizationCode, GrantRefreshToken}
-	h.db.clients["web"] = &client.Client{ID: "web", SecretHash: hash, GrantTypes: acRT, Scope: "openid offline read write"}
-	h.db.clients["web2"] = &client.Client{ID: "web2", SecretHash: hash, GrantTypes: acRT, Scope: "openid offline read"}
-	h.db.clients["noref"] = &client.Client{ID: "noref", SecretHash: hash, GrantTypes: []string{GrantAuthorizationCode}}
-	h.db.clients["spa"] = &client.Client{ID: "spa", GrantTypes: acRT, TokenEndpointAuthMethod: AuthMethodNone}
+	h.db.Clients["web"] = &client.Client{ID: "web", SecretHash: hash, GrantTypes: acRT, Scope: "openid offline read write"}
+	h.db.Clients["web2"] = &client.Client{ID: "web2", SecretHash: hash, GrantTypes: acRT, Scope: "openid offline read"}
+	h.db.Clients["noref"] = &client.Client{ID: "noref", SecretHash: hash, GrantTypes: []string{GrantAuthorizationCode}}
+	h.db.Clients["spa"] = &client.Client{ID: "spa", GrantTypes: acRT, TokenEndpointAuthMethod: client.AuthNone}
 	h.cfg.TTL.IDToken = 30 * time.Minute
 	h.cfg.TTL.RefreshToken = 24 * time.Hour
 
 	h.flows = newFakeFlows(h.db)
-	h.idKeys = newFakeKeys(t, jwk.SetIDToken)
+	h.idKeys = oauth2test.NewKeys(t, jwk.SetIDToken)
 	mac := [][]byte{[]byte("flow-mac-key-0123456789abcdef012")}
 	h.codeFormat = token.OpaqueFormat{Prefix: token.PrefixCode, MACKeys: mac, Rand: rand.Reader}
 	h.rtFormat = token.OpaqueFormat{Prefix: token.PrefixRefreshToken, MACKeys: mac, Rand: rand.Reader}
@@ -234,7 +233,7 @@ func (h *flowHarness) mintCode(t *testing.T, clientID string, opts ...codeOpts) 
 		t.Fatal(err)
 	}
 	session, _ := json.Marshal(token.GrantSession{
-		Nonce: "n-0S6_WzA2Mj", AuthTime: t0.Add(-time.Minute), RequestedAt: t0.Add(-2 * time.Minute),
+		Nonce: "n-0S6_WzA2Mj", AuthTime: oauth2test.T0.Add(-time.Minute), RequestedAt: oauth2test.T0.Add(-2 * time.Minute),
 		ACR: "urn:acr:pwd", AMR: []string{"pwd"}, SessionID: "sid-1",
 		IDToken: map[string]any{"email": "alice@example.com", "sub": "forged"}, AccessToken: map[string]any{"tenant": "acme"},
 	})
@@ -242,7 +241,7 @@ func (h *flowHarness) mintCode(t *testing.T, clientID string, opts ...codeOpts) 
 		Digest: token.Digest(raw), ClientID: clientID, RequestID: "req-" + clientID, RedirectURI: redirectWeb,
 		CodeChallenge: s256(verifier), CodeChallengeMethod: PKCEMethodS256, Subject: "alice",
 		Scopes: []string{"openid", "offline", "read"}, Audience: []string{"https://api.example"},
-		Session: session, IssuedAt: t0, ExpiresAt: t0.Add(10 * time.Minute),
+		Session: session, IssuedAt: oauth2test.T0, ExpiresAt: oauth2test.T0.Add(10 * time.Minute),
 	}
 	for _, o := range opts {
 		o(rec)
@@ -261,14 +260,14 @@ func exchangeForm(code string) url.Values {
 }
 
 func (h *flowHarness) post(clientID string, form url.Values) (int, map[string]any) {
-	q := req{form: form.Encode()}
+	q := oauth2test.Req{Form: form.Encode()}
 	if clientID == "spa" {
 		form.Set("client_id", "spa")
-		q.form = form.Encode()
+		q.Form = form.Encode()
 	} else {
-		q.user, q.pass = clientID, secretWeb
+		q.User, q.Pass = clientID, secretWeb
 	}
-	w := do(h.token, "POST", "/oauth2/token", q)
+	w := oauth2test.Do(h.token, "POST", "/oauth2/token", q)
 	var m map[string]any
 	_ = json.Unmarshal(w.Body.Bytes(), &m)
 	return w.Code, m
@@ -311,7 +310,7 @@ func atHash(access string) string {
 
 func (h *flowHarness) accessRecord(t *testing.T, raw string) *token.AccessRecord {
 	t.Helper()
-	rec, ok := h.db.tokens[string(token.Digest(raw))]
+	rec, ok := h.db.Tokens[string(token.Digest(raw))]
 	if !ok {
 		t.Fatalf("access token not stored")
 	}
@@ -319,13 +318,13 @@ func (h *flowHarness) accessRecord(t *testing.T, raw string) *token.AccessRecord
 }
 
 func TestLifespanAndRefreshExpiry(t *testing.T) {
-	if got := lifespan(dur(time.Minute), time.Hour, 2*time.Hour); got != time.Minute {
+	if got := Lifespan(oauth2test.Dur(time.Minute), time.Hour, 2*time.Hour); got != time.Minute {
 		t.Errorf("client override: %v", got)
 	}
-	if got := lifespan(nil, time.Hour, 2*time.Hour); got != time.Hour {
+	if got := Lifespan(nil, time.Hour, 2*time.Hour); got != time.Hour {
 		t.Errorf("ttl: %v", got)
 	}
-	if got := lifespan(nil, 0, 2*time.Hour); got != 2*time.Hour {
+	if got := Lifespan(nil, 0, 2*time.Hour); got != 2*time.Hour {
 		t.Errorf("fallback: %v", got)
 	}
 	cases := []struct {
@@ -335,12 +334,12 @@ func TestLifespanAndRefreshExpiry(t *testing.T) {
 		want     time.Time
 	}{
 		{"never (-1)", nil, -1, neverExpires},
-		{"unset", nil, 0, t0.Add(defaultRefreshTTL)},
-		{"ttl", nil, time.Hour, t0.Add(time.Hour)},
-		{"client wins over never", dur(time.Minute), -1, t0.Add(time.Minute)},
+		{"unset", nil, 0, oauth2test.T0.Add(defaultRefreshTTL)},
+		{"ttl", nil, time.Hour, oauth2test.T0.Add(time.Hour)},
+		{"client wins over never", oauth2test.Dur(time.Minute), -1, oauth2test.T0.Add(time.Minute)},
 	}
 	for _, tc := range cases {
-		if got := refreshExpiry(t0, tc.override, tc.ttl); !got.Equal(tc.want) {
+		if got := refreshExpiry(oauth2test.T0, tc.override, tc.ttl); !got.Equal(tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -365,23 +364,23 @@ func TestNarrowScopes(t *testing.T) {
 // ones for the exchange, the refresh_token_grant_* ones for a refresh.
 func TestClientLifespansPerGrant(t *testing.T) {
 	h := newFlowHarness(t)
-	c := h.db.clients["web"]
+	c := h.db.Clients["web"]
 	c.Lifespans = client.Lifespans{
-		AuthorizationCodeGrantAccessTokenLifespan:  dur(5 * time.Minute),
-		AuthorizationCodeGrantIDTokenLifespan:      dur(7 * time.Minute),
-		AuthorizationCodeGrantRefreshTokenLifespan: dur(2 * time.Hour),
-		RefreshTokenGrantAccessTokenLifespan:       dur(11 * time.Minute),
-		RefreshTokenGrantIDTokenLifespan:           dur(13 * time.Minute),
-		RefreshTokenGrantRefreshTokenLifespan:      dur(3 * time.Hour),
+		AuthorizationCodeGrantAccessTokenLifespan:  oauth2test.Dur(5 * time.Minute),
+		AuthorizationCodeGrantIDTokenLifespan:      oauth2test.Dur(7 * time.Minute),
+		AuthorizationCodeGrantRefreshTokenLifespan: oauth2test.Dur(2 * time.Hour),
+		RefreshTokenGrantAccessTokenLifespan:       oauth2test.Dur(11 * time.Minute),
+		RefreshTokenGrantIDTokenLifespan:           oauth2test.Dur(13 * time.Minute),
+		RefreshTokenGrantRefreshTokenLifespan:      oauth2test.Dur(3 * time.Hour),
 		// Lifespans of other grants must not leak into these two.
-		ClientCredentialsGrantAccessTokenLifespan: dur(time.Minute),
-		JwtBearerGrantAccessTokenLifespan:         dur(time.Minute),
-		ImplicitGrantIDTokenLifespan:              dur(time.Minute),
+		ClientCredentialsGrantAccessTokenLifespan: oauth2test.Dur(time.Minute),
+		JwtBearerGrantAccessTokenLifespan:         oauth2test.Dur(time.Minute),
+		ImplicitGrantIDTokenLifespan:              oauth2test.Dur(time.Minute),
 	}
 	first := h.tokens(t, "web", exchangeForm(h.mintCode(t, "web")))
 	h.clock.Add(time.Minute)
 	second := h.tokens(t, "web", refreshForm(first["refresh_token"].(string)))
-	t1 := t0.Add(time.Minute)
+	t1 := oauth2test.T0.Add(time.Minute)
 
 	cases := []struct {
 		name                         string
@@ -389,7 +388,7 @@ func TestClientLifespansPerGrant(t *testing.T) {
 		issued                       time.Time
 		access, idToken, refreshLife time.Duration
 	}{
-		{"authorization_code", first, t0, 5 * time.Minute, 7 * time.Minute, 2 * time.Hour},
+		{"authorization_code", first, oauth2test.T0, 5 * time.Minute, 7 * time.Minute, 2 * time.Hour},
 		{"refresh_token", second, t1, 11 * time.Minute, 13 * time.Minute, 3 * time.Hour},
 	}
 	for _, tc := range cases {

@@ -19,6 +19,7 @@ import (
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/oauth2/oauth2test"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
@@ -97,7 +98,7 @@ func hookInput() *HookInput {
 			"refresh_token": {"signet_rt_secret"}, "client_assertion": {"eyJ.assertion.sig"},
 			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
 		},
-		Login:             &token.GrantSession{AuthTime: t0, ACR: "urn:acr:pwd", AMR: []string{"pwd"}, Nonce: "n-1"},
+		Login:             &token.GrantSession{AuthTime: oauth2test.T0, ACR: "urn:acr:pwd", AMR: []string{"pwd"}, Nonce: "n-1"},
 		AccessTokenClaims: map[string]any{"tenant": "acme"},
 		IDTokenClaims:     map[string]any{"email": "alice@example.com"},
 	}

@@ -32,6 +32,7 @@ type fixture struct {
 	token         string
 	flow          *flowClient
 	refreshPool   chan string
+	assertions    *assertionFixture
 }
 
 func setup(ctx context.Context, hc *http.Client, public, admin, redirect string) (*fixture, error) {
@@ -41,6 +42,9 @@ func setup(ctx context.Context, hc *http.Client, public, admin, redirect string)
 		return nil, err
 	}
 	if f.jwtID, err = createClient(ctx, hc, admin, f.secret, "jwt"); err != nil {
+		return nil, err
+	}
+	if f.assertions, err = setupAssertions(ctx, hc, public, admin, f.secret); err != nil {
 		return nil, err
 	}
 	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
@@ -156,6 +160,8 @@ func (f *fixture) scenarios() []scenario {
 	return []scenario{
 		{"client_credentials (opaque)", "req", ok(f.tokenRequest(f.opaqueID))},
 		{"client_credentials (jwt)", "req", ok(f.tokenRequest(f.jwtID))},
+		{"client_credentials (private_key_jwt)", "req", ok(f.assertions.privateKeyJWTRequest)},
+		{"jwt-bearer grant", "req", ok(f.assertions.jwtBearerRequest(f.secret))},
 		{"introspection (valid)", "req", ok(f.introspectRequest(f.token))},
 		{"introspection (forged)", "req", ok(f.introspectRequest(forged))},
 		{"jwks", "req", ok(get(f.public + "/.well-known/jwks.json"))},

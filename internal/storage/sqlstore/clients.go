@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,41 +22,26 @@ import (
 // MaxClientIDLen is the longest client_id the schema holds, in bytes.
 const MaxClientIDLen = 255
 
-// maxPageToken bounds the page token a stranger may send.
-const maxPageToken = 512
-
 // credentials holds client.Credentials as JSON, NULL when empty: the
 // other secrets, which doc must not carry because doc mirrors the API view.
 const clientCols = "client_id, client_name, client_owner, secret_hash, doc, credentials, created_at, updated_at"
 
 type clientSQL struct {
 	insert, get, update, delete string
-	// list is indexed by listVariant: with/without name, owner, token.
-	list [8]string
+	// list holds listVariants over: client_name, client_owner, page token.
+	list []string
 }
 
 func buildClientSQL(d dialect) clientSQL {
-	c := clientSQL{
+	return clientSQL{
 		insert: d.rebind("INSERT INTO clients (" + clientCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 		get:    d.rebind("SELECT " + clientCols + " FROM clients WHERE client_id = ?"),
 		// created_at is kept: an update replaces the client, not its history.
 		update: d.rebind("UPDATE clients SET client_name = ?, client_owner = ?, secret_hash = ?, doc = ?, credentials = ?, updated_at = ? WHERE client_id = ?"),
 		delete: d.rebind("DELETE FROM clients WHERE client_id = ?"),
+		list: listVariants(d, "SELECT "+clientCols+" FROM clients WHERE 1 = 1", " ORDER BY client_id LIMIT ?",
+			" AND client_name = ?", " AND client_owner = ?", " AND client_id > ?"),
 	}
-	for v := range c.list {
-		q := "SELECT " + clientCols + " FROM clients WHERE 1 = 1"
-		if v&1 != 0 {
-			q += " AND client_name = ?"
-		}
-		if v&2 != 0 {
-			q += " AND client_owner = ?"
-		}
-		if v&4 != 0 {
-			q += " AND client_id > ?"
-		}
-		c.list[v] = d.rebind(q + " ORDER BY client_id LIMIT ?")
-	}
-	return c
 }
 
 // clientDoc encodes c without the secret, which is never stored, and its
@@ -183,85 +167,22 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 // 1..storage.MaxPageSize). Next is empty on the last page. One query; none
 // when a filter holds a value no row can hold (the page is empty).
 func (s *Store) ListClients(ctx context.Context, f client.Filter, p storage.Page) ([]*client.Client, storage.PageResult, error) {
-	after, err := decodePageToken(p.Token)
+	after, err := decodeIDToken(p.Token)
 	if err != nil {
 		return nil, storage.PageResult{}, err
 	}
 	if !storable(f.Name) || !storable(f.Owner) {
 		return nil, storage.PageResult{}, nil
 	}
-	size := clampPageSize(p.Size)
-	variant, args := 0, make([]any, 0, 4)
-	if f.Name != "" {
-		variant, args = variant|1, append(args, f.Name)
-	}
-	if f.Owner != "" {
-		variant, args = variant|2, append(args, f.Owner)
-	}
-	if p.Token != "" {
-		variant, args = variant|4, append(args, after)
-	}
-	// One extra row tells whether another page exists.
-	args = append(args, size+1)
-	out, err := s.queryClients(ctx, s.clients.list[variant], args)
-	if err != nil {
-		return nil, storage.PageResult{}, err
-	}
-	var res storage.PageResult
-	if len(out) > size {
-		out = out[:size]
-		res.Next = base64.RawURLEncoding.EncodeToString([]byte(out[size-1].ID))
-	}
-	return out, res, nil
+	var a listArgs
+	a.opt(f.Name != "", f.Name)
+	a.opt(f.Owner != "", f.Owner)
+	a.opt(p.Token != "", after)
+	return queryPage(ctx, s.q(), "list clients", scanClient, clientToken, clampPageSize(p.Size),
+		s.clients.list[a.variant], a.args)
 }
 
-func (s *Store) queryClients(ctx context.Context, q string, args []any) ([]*client.Client, error) {
-	rows, err := s.q().query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list clients: %w", err)
-	}
-	defer rows.Close()
-	var out []*client.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list clients: %w", err)
-	}
-	return out, nil
-}
-
-func clampPageSize(n int) int {
-	switch {
-	case n <= 0:
-		return storage.DefaultPageSize
-	case n > storage.MaxPageSize:
-		return storage.MaxPageSize
-	}
-	return n
-}
-
-func decodePageToken(tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	if len(tok) > maxPageToken {
-		return "", storage.ErrBadPageToken
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	// The store never issues a token for an id it cannot hold.
-	if err != nil || len(b) == 0 || len(b) > MaxClientIDLen || !storableBytes(b) {
-		return "", storage.ErrBadPageToken
-	}
-	return string(b), nil
-}
-
-// rowScanner is *sql.Row or *sql.Rows.
-type rowScanner interface{ Scan(dest ...any) error }
+func clientToken(c *client.Client) string { return encodeIDToken(c.ID) }
 
 func scanClient(r rowScanner) (*client.Client, error) {
 	var (

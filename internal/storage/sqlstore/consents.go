@@ -91,26 +91,12 @@ func (s *Store) ListConsents(ctx context.Context, subject, loginSessionID string
 	if !storable(subject) || !storableID(loginSessionID) {
 		return nil, storage.PageResult{}, nil
 	}
-	size := clampPageSize(p.Size)
-	variant, args := 0, []any{subject}
-	if loginSessionID != "" {
-		variant, args = variant|1, append(args, loginSessionID)
-	}
-	if p.Token != "" {
-		at := s.d.timeArg(afterAt)
-		variant, args = variant|2, append(args, at, at, afterID)
-	}
-	args = append(args, size+1) // one extra row tells whether another page exists
-	out, err := s.queryConsents(ctx, s.flows.listConsents[variant], args)
-	if err != nil {
-		return nil, storage.PageResult{}, err
-	}
-	var res storage.PageResult
-	if len(out) > size {
-		out = out[:size]
-		res.Next = encodeConsentToken(out[size-1])
-	}
-	return out, res, nil
+	a := listArgs{args: []any{subject}}
+	at := s.d.timeArg(afterAt)
+	a.opt(loginSessionID != "", loginSessionID)
+	a.opt(p.Token != "", at, at, afterID)
+	return queryPage(ctx, s.q(), "list consents", scanConsent, encodeConsentToken, clampPageSize(p.Size),
+		s.flows.listConsents[a.variant], a.args)
 }
 
 // A consent page token is the last row's handled_at (microseconds, 8 bytes
@@ -133,26 +119,6 @@ func decodeConsentToken(tok string) (time.Time, string, error) {
 		return time.Time{}, "", storage.ErrBadPageToken
 	}
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(b))).UTC(), string(b[8:]), nil
-}
-
-func (s *Store) queryConsents(ctx context.Context, q string, args []any) ([]*flow.ConsentSession, error) {
-	rows, err := s.q().query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list consents: %w", err)
-	}
-	defer rows.Close()
-	var out []*flow.ConsentSession
-	for rows.Next() {
-		c, err := scanConsent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list consents: %w", err)
-	}
-	return out, nil
 }
 
 // RevokeConsents deletes the subject's consents for clientID (every client
@@ -183,23 +149,15 @@ func (s *Store) RevokeConsents(ctx context.Context, subject, clientID string, at
 
 // queryStrings returns the single text column of a query's rows.
 func queryStrings(ctx context.Context, q counted, stmt string, args ...any) ([]string, error) {
-	rows, err := q.query(ctx, stmt, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: read ids: %w", err)
+	return queryAll(ctx, q, "read ids", scanString, stmt, args...)
+}
+
+func scanString(r rowScanner) (string, error) {
+	var v string
+	if err := r.Scan(&v); err != nil {
+		return "", fmt.Errorf("sqlstore: read ids: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("sqlstore: read ids: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: read ids: %w", err)
-	}
-	return out, nil
+	return v, nil
 }
 
 func scanConsent(r rowScanner) (*flow.ConsentSession, error) {

@@ -28,9 +28,8 @@ type flowSQL struct {
 	saveLogin, getLogin, loginsBySubject string
 
 	insertConsent, findConsent string
-	// listConsents is indexed by consentListVariant: with/without login
-	// session filter, with/without page token.
-	listConsents   [4]string
+	// listConsents holds listVariants over: login session, page token.
+	listConsents   []string
 	consentsOf     [2]string // ids of a subject's consents: [0] all clients, [1] one client
 	insertCode     string
 	consumeCode    string
@@ -97,16 +96,11 @@ func buildFlowSQL(d dialect) flowSQL {
 		deleteConsents: "DELETE FROM consent_sessions WHERE id IN ",
 		deleteLogins:   "DELETE FROM login_sessions WHERE id IN ",
 	}
-	for v := range f.listConsents {
-		q := "SELECT " + consentCols + " FROM consent_sessions WHERE subject = ?"
-		if v&1 != 0 {
-			q += " AND login_session_id = ?"
-		}
-		if v&2 != 0 {
-			q += " AND (handled_at < ? OR (handled_at = ? AND id < ?))"
-		}
-		f.listConsents[v] = d.rebind(q + " ORDER BY handled_at DESC, id DESC LIMIT ?")
-	}
+	// Newest first; the token condition is the keyset "before the last
+	// row" in that order.
+	f.listConsents = listVariants(d, "SELECT "+consentCols+" FROM consent_sessions WHERE subject = ?",
+		" ORDER BY handled_at DESC, id DESC LIMIT ?",
+		" AND login_session_id = ?", " AND (handled_at < ? OR (handled_at = ? AND id < ?))")
 	return f
 }
 

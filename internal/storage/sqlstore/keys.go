@@ -181,21 +181,9 @@ func (s *Store) ListKeys(ctx context.Context, set string) ([]*jwk.Record, error)
 	if !storable(set) {
 		return nil, fmt.Errorf("sqlstore: key set: %w", storage.ErrNotFound)
 	}
-	rows, err := s.q().query(ctx, s.keys.list, set)
+	out, err := queryAll(ctx, s.q(), "list keys", scanKey, s.keys.list, set)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list keys: %w", err)
-	}
-	defer rows.Close()
-	var out []*jwk.Record
-	for rows.Next() {
-		r, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list keys: %w", err)
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("sqlstore: key set: %w", storage.ErrNotFound)

@@ -78,23 +78,13 @@ func (s *Store) EndLoginSessions(ctx context.Context, sel flow.SessionSelector) 
 }
 
 func queryLogins(ctx context.Context, q counted, stmt string, arg any) ([]flow.LoginSession, error) {
-	rows, err := q.query(ctx, stmt, arg)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: read login sessions: %w", err)
-	}
-	defer rows.Close()
-	var out []flow.LoginSession
-	for rows.Next() {
-		ls, err := scanLogin(rows)
+	return queryAll(ctx, q, "read login sessions", func(r rowScanner) (flow.LoginSession, error) {
+		ls, err := scanLogin(r)
 		if err != nil {
-			return nil, err
+			return flow.LoginSession{}, err
 		}
-		out = append(out, *ls)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: read login sessions: %w", err)
-	}
-	return out, nil
+		return *ls, nil
+	}, stmt, arg)
 }
 
 func scanLogin(r rowScanner) (*flow.LoginSession, error) {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,33 +24,26 @@ const maxTrustMatches = 100
 
 type trustSQL struct {
 	insert, get, delete string
-	// list is indexed by variant: bit 0 issuer filter, bit 1 page token.
-	list [4]string
+	// list holds listVariants over: issuer, page token.
+	list []string
 	// find is indexed by whether a key ID is given.
 	find [2]string
 }
 
 func buildTrustSQL(d dialect) trustSQL {
-	t := trustSQL{
+	base := "SELECT " + trustCols + " FROM trust_jwt_bearer_issuers" +
+		" WHERE issuer = ? AND (subject = ? OR allow_any_subject = ?) AND expires_at > ?"
+	return trustSQL{
 		insert: d.rebind("INSERT INTO trust_jwt_bearer_issuers (" + trustCols + ") VALUES " + placeholders(9)),
 		get:    d.rebind("SELECT " + trustCols + " FROM trust_jwt_bearer_issuers WHERE id = ?"),
 		delete: d.rebind("DELETE FROM trust_jwt_bearer_issuers WHERE id = ?"),
+		list: listVariants(d, "SELECT "+trustCols+" FROM trust_jwt_bearer_issuers WHERE 1 = 1", " ORDER BY id LIMIT ?",
+			" AND issuer = ?", " AND id > ?"),
+		find: [2]string{
+			d.rebind(base + " ORDER BY id LIMIT ?"),
+			d.rebind(base + " AND key_id = ? ORDER BY id LIMIT ?"),
+		},
 	}
-	for v := range t.list {
-		q := "SELECT " + trustCols + " FROM trust_jwt_bearer_issuers WHERE 1 = 1"
-		if v&1 != 0 {
-			q += " AND issuer = ?"
-		}
-		if v&2 != 0 {
-			q += " AND id > ?"
-		}
-		t.list[v] = d.rebind(q + " ORDER BY id LIMIT ?")
-	}
-	base := "SELECT " + trustCols + " FROM trust_jwt_bearer_issuers" +
-		" WHERE issuer = ? AND (subject = ? OR allow_any_subject = ?) AND expires_at > ?"
-	t.find[0] = d.rebind(base + " ORDER BY id LIMIT ?")
-	t.find[1] = d.rebind(base + " AND key_id = ? ORDER BY id LIMIT ?")
-	return t
 }
 
 var _ trust.Store = (*Store)(nil)
@@ -107,32 +99,21 @@ func (s *Store) DeleteTrustGrant(ctx context.Context, id string) error {
 // ListTrustGrants returns grants ordered by ID (bytewise) after p.Token,
 // at most p.Size (clamped like ListClients), of issuer when non-empty.
 func (s *Store) ListTrustGrants(ctx context.Context, issuer string, p storage.Page) ([]*trust.Grant, storage.PageResult, error) {
-	after, err := decodePageToken(p.Token)
+	after, err := decodeIDToken(p.Token)
 	if err != nil {
 		return nil, storage.PageResult{}, err
 	}
 	if !storableID(issuer) {
 		return nil, storage.PageResult{}, nil
 	}
-	size := clampPageSize(p.Size)
-	variant, args := 0, make([]any, 0, 3)
-	if issuer != "" {
-		variant, args = variant|1, append(args, issuer)
-	}
-	if p.Token != "" {
-		variant, args = variant|2, append(args, after)
-	}
-	out, err := s.queryTrust(ctx, s.trust.list[variant], append(args, size+1))
-	if err != nil {
-		return nil, storage.PageResult{}, err
-	}
-	var res storage.PageResult
-	if len(out) > size {
-		out = out[:size]
-		res.Next = base64.RawURLEncoding.EncodeToString([]byte(out[size-1].ID))
-	}
-	return out, res, nil
+	var a listArgs
+	a.opt(issuer != "", issuer)
+	a.opt(p.Token != "", after)
+	return queryPage(ctx, s.q(), "list trust grants", scanTrust, trustToken, clampPageSize(p.Size),
+		s.trust.list[a.variant], a.args)
 }
+
+func trustToken(g *trust.Grant) string { return encodeIDToken(g.ID) }
 
 // FindTrustGrants returns the unexpired grants of issuer that cover
 // subject (by name or by allow_any_subject), of keyID when non-empty.
@@ -151,27 +132,7 @@ func (s *Store) FindTrustGrants(ctx context.Context, issuer, subject, keyID stri
 	if keyID != "" {
 		q, args = s.trust.find[1], append(args, keyID)
 	}
-	return s.queryTrust(ctx, q, append(args, maxTrustMatches))
-}
-
-func (s *Store) queryTrust(ctx context.Context, q string, args []any) ([]*trust.Grant, error) {
-	rows, err := s.q().query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list trust grants: %w", err)
-	}
-	defer rows.Close()
-	var out []*trust.Grant
-	for rows.Next() {
-		g, err := scanTrust(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: list trust grants: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.q(), "find trust grants", scanTrust, q, append(args, maxTrustMatches)...)
 }
 
 func scanTrust(r rowScanner) (*trust.Grant, error) {

@@ -131,12 +131,3 @@ func clientTable(cs []*client.Client) table {
 	}
 	return t
 }
-
-// oneOrMany prints a single client as an object and several as an array,
-// so `get client X --format json | jq .client_id` works as expected.
-func oneOrMany(cs []*client.Client) any {
-	if len(cs) == 1 {
-		return cs[0]
-	}
-	return cs
-}

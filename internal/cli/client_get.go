@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -18,31 +17,15 @@ func (c *apiClient) getClient(ctx context.Context, id string) (*client.Client, e
 }
 
 func newGetClientCmd(env Env) *cobra.Command {
-	r := &remote{env: env, port: adminPort}
-	cmd := &cobra.Command{
-		Use:     "client ID...",
-		Aliases: []string{"clients"},
-		Short:   "Show one or more OAuth 2.0 clients",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, ids []string) error {
-			if err := checkIDs("client ID", ids); err != nil {
-				return err
-			}
-			api, out, err := r.setup()
+	return newIDsCmd(env, idsCmd{
+		use: "client ID...", aliases: []string{"clients"}, kind: "client ID",
+		short: "Show one or more OAuth 2.0 clients",
+		run: func(ctx context.Context, api *apiClient, out format, ids []string) error {
+			cs, err := getEach(ctx, "client", ids, api.getClient)
 			if err != nil {
 				return err
 			}
-			cs := make([]*client.Client, 0, len(ids))
-			for _, id := range ids {
-				c, err := api.getClient(cmd.Context(), id)
-				if err != nil {
-					return fmt.Errorf("getting client %q: %w", id, err)
-				}
-				cs = append(cs, c)
-			}
 			return render(env.Stdout, out, oneOrMany(cs), clientTable(cs))
 		},
-	}
-	r.bind(cmd)
-	return cmd
+	})
 }

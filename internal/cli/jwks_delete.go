@@ -15,23 +15,11 @@ func (c *apiClient) deleteKeySet(ctx context.Context, set string) error {
 }
 
 func newDeleteJWKSCmd(env Env) *cobra.Command {
-	r := &remote{env: env, port: adminPort}
-	cmd := &cobra.Command{
-		Use:     "jwks SET...",
-		Aliases: []string{"jwk"},
-		Short:   "Delete one or more JSON Web Key Sets",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, sets []string) error {
-			if err := checkIDs("key set ID", sets); err != nil {
-				return err
-			}
-			api, out, err := r.setup()
-			if err != nil {
-				return err
-			}
-			return deleteEach(cmd.Context(), env, out, "SET ID", sets, api.deleteKeySet)
+	return newIDsCmd(env, idsCmd{
+		use: "jwks SET...", aliases: []string{"jwk"}, kind: "key set ID",
+		short: "Delete one or more JSON Web Key Sets",
+		run: func(ctx context.Context, api *apiClient, out format, ids []string) error {
+			return deleteEach(ctx, env, out, "SET ID", ids, api.deleteKeySet)
 		},
-	}
-	r.bind(cmd)
-	return cmd
+	})
 }

@@ -15,23 +15,11 @@ func (c *apiClient) deleteTrust(ctx context.Context, id string) error {
 }
 
 func newDeleteTrustCmd(env Env) *cobra.Command {
-	r := &remote{env: env, port: adminPort}
-	cmd := &cobra.Command{
-		Use:     "jwt-bearer-issuer ID...",
-		Aliases: []string{"jwt-bearer-issuers"},
-		Short:   "Delete trust relationships; their assertions are refused from the next request on",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, ids []string) error {
-			if err := checkIDs("trust relationship ID", ids); err != nil {
-				return err
-			}
-			api, out, err := r.setup()
-			if err != nil {
-				return err
-			}
-			return deleteEach(cmd.Context(), env, out, "TRUST RELATIONSHIP ID", ids, api.deleteTrust)
+	return newIDsCmd(env, idsCmd{
+		use: "jwt-bearer-issuer ID...", aliases: []string{"jwt-bearer-issuers"}, kind: "trust relationship ID",
+		short: "Delete trust relationships; their assertions are refused from the next request on",
+		run: func(ctx context.Context, api *apiClient, out format, ids []string) error {
+			return deleteEach(ctx, env, out, "TRUST RELATIONSHIP ID", ids, api.deleteTrust)
 		},
-	}
-	r.bind(cmd)
-	return cmd
+	})
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,38 +20,18 @@ func (c *apiClient) getTrust(ctx context.Context, id string) (*trust.GrantView, 
 }
 
 func newGetTrustCmd(env Env) *cobra.Command {
-	r := &remote{env: env, port: adminPort}
-	cmd := &cobra.Command{
-		Use:     "jwt-bearer-issuer ID...",
-		Aliases: []string{"jwt-bearer-issuers"},
-		Short:   "Show one or more trust relationships of the jwt-bearer grant",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, ids []string) error {
-			if err := checkIDs("trust relationship ID", ids); err != nil {
-				return err
-			}
-			api, out, err := r.setup()
+	return newIDsCmd(env, idsCmd{
+		use: "jwt-bearer-issuer ID...", aliases: []string{"jwt-bearer-issuers"}, kind: "trust relationship ID",
+		short: "Show one or more trust relationships of the jwt-bearer grant",
+		run: func(ctx context.Context, api *apiClient, out format, ids []string) error {
+			gs, err := getEach(ctx, "trust relationship", ids, api.getTrust)
 			if err != nil {
 				return err
 			}
-			gs := make([]*trust.GrantView, 0, len(ids))
-			for _, id := range ids {
-				g, err := api.getTrust(cmd.Context(), id)
-				if err != nil {
-					return fmt.Errorf("getting trust relationship %q: %w", id, err)
-				}
-				gs = append(gs, g)
-			}
 			// One ID prints one object, several an array, as get client does.
-			var v any = gs
-			if len(gs) == 1 {
-				v = gs[0]
-			}
-			return render(env.Stdout, out, v, trustTable(gs))
+			return render(env.Stdout, out, oneOrMany(gs), trustTable(gs))
 		},
-	}
-	r.bind(cmd)
-	return cmd
+	})
 }
 
 // trustTable shows the columns an operator checks: who is trusted, about

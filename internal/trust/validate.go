@@ -14,6 +14,7 @@ const (
 	maxIdentLen   = 255
 	maxScopes     = 100
 	maxScopeToken = 255
+	maxYear       = 9999
 )
 
 // Request is the body of POST /admin/trust/grants/jwt-bearer/issuers (the
@@ -52,6 +53,12 @@ func (r *Request) Validate(now time.Time) (*Grant, error) {
 	}
 	if !r.ExpiresAt.After(now) {
 		return nil, badField("Field 'expires_at' must be in the future; a trust relationship that has already expired vouches for nothing.")
+	}
+	// RFC 3339 years have four digits, and so do the databases' time
+	// columns: 9999-12-31T23:00:00-12:00 decodes, but is year 10000 in
+	// UTC, which could be stored on some dialects and never shown again.
+	if r.ExpiresAt.UTC().Year() > maxYear {
+		return nil, badField("Field 'expires_at' must be before the year %d in UTC.", maxYear+1)
 	}
 	if err := checkScope(r.Scope); err != nil {
 		return nil, err

@@ -83,6 +83,9 @@ func TestRequestValidate(t *testing.T) {
 		{"expires_at missing", func(r *Request) { r.ExpiresAt = time.Time{} }, "'expires_at' is required"},
 		{"expires_at past", func(r *Request) { r.ExpiresAt = now.Add(-time.Second) }, "'expires_at' must be in the future"},
 		{"expires_at now", func(r *Request) { r.ExpiresAt = now }, "'expires_at' must be in the future"},
+		{"expires_at past 9999 in UTC", func(r *Request) {
+			r.ExpiresAt = time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("-12", -12*3600))
+		}, "'expires_at' must be before the year 10000 in UTC"},
 		{"scope missing", func(r *Request) { r.Scope = nil }, "'scope' is required"},
 		{"scope too many", func(r *Request) { r.Scope = make([]string, 101); fill(r.Scope, "s") }, "at most 100 entries"},
 		{"scope with space", func(r *Request) { r.Scope = []string{"read write"} }, "not a scope token"},

@@ -7,17 +7,31 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 // verifyClaims signs claims with a P-256 key and verifies them with rules.
 func verifyClaims(t *testing.T, claims map[string]any, r Rules) (*Claims, error) {
 	t.Helper()
 	k := keysOnce()
-	tok, err := Parse(sign(t, jose.ES256, k.p256, "", claims), AsymmetricAlgorithms())
+	tok, err := Parse(jwttest.Sign(t, jose.ES256, k.p256, "", claims), AsymmetricAlgorithms())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok.Verify(Keys{Public: []jose.JSONWebKey{pub(k.p256, "", "")}}, r)
+}
+
+// edited is claimsAt and rulesAt with a case's edits (nil for none) applied.
+func edited(claims func(map[string]any), rules func(*Rules)) (map[string]any, Rules) {
+	c, r := claimsAt(), rulesAt()
+	if claims != nil {
+		claims(c)
+	}
+	if rules != nil {
+		rules(&r)
+	}
+	return c, r
 }
 
 func TestClaimRulesAccept(t *testing.T) {
@@ -42,13 +56,7 @@ func TestClaimRulesAccept(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, r := claimsAt(), rulesAt()
-			if tc.claims != nil {
-				tc.claims(c)
-			}
-			if tc.rules != nil {
-				tc.rules(&r)
-			}
+			c, r := edited(tc.claims, tc.rules)
 			got, err := verifyClaims(t, c, r)
 			if err != nil {
 				t.Fatal(err)
@@ -93,13 +101,7 @@ func TestClaimRulesRefuse(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, r := claimsAt(), rulesAt()
-			if tc.claims != nil {
-				tc.claims(c)
-			}
-			if tc.rules != nil {
-				tc.rules(&r)
-			}
+			c, r := edited(tc.claims, tc.rules)
 			_, err := verifyClaims(t, c, r)
 			if !isKind(err, ErrClaims) {
 				t.Fatalf("got %v, want ErrClaims", err)

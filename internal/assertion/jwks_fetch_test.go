@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 type fakeClock struct {
@@ -23,10 +25,6 @@ type fakeClock struct {
 func (c *fakeClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 func newClock() *fakeClock               { return &fakeClock{now: t0} }
-func jwksJSON(keys ...jose.JSONWebKey) []byte {
-	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: keys})
-	return b
-}
 
 // jwksServer serves body (changeable) and counts requests.
 type jwksServer struct {
@@ -79,7 +77,7 @@ func kids(keys []jose.JSONWebKey) string {
 
 func TestFetcherCachesForTTL(t *testing.T) {
 	k := keysOnce()
-	srv := newJWKSServer(t, jwksJSON(pub(k.rsa, "a", "")))
+	srv := newJWKSServer(t, jwttest.PublicJWKS(pub(k.rsa, "a", "")))
 	clock := newClock()
 	f := newFetcher(t, clock)
 	ctx := context.Background()
@@ -103,7 +101,7 @@ func TestFetcherCachesForTTL(t *testing.T) {
 // MinRefresh at most.
 func TestFetcherRefetchesUnknownKidAtMostOncePerInterval(t *testing.T) {
 	k := keysOnce()
-	srv := newJWKSServer(t, jwksJSON(pub(k.rsa, "old", "")))
+	srv := newJWKSServer(t, jwttest.PublicJWKS(pub(k.rsa, "old", "")))
 	clock := newClock()
 	f := newFetcher(t, clock)
 	ctx := context.Background()
@@ -111,7 +109,7 @@ func TestFetcherRefetchesUnknownKidAtMostOncePerInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Add(DefaultJWKSMinRefresh)
-	srv.set(200, jwksJSON(pub(k.rsa, "old", ""), pub(k.rsa2, "new", "")))
+	srv.set(200, jwttest.PublicJWKS(pub(k.rsa, "old", ""), pub(k.rsa2, "new", "")))
 	keys, err := f.Keys(ctx, srv.URL, "new")
 	if err != nil || kids(keys) != "old,new" || srv.hits.Load() != 2 {
 		t.Fatalf("rotation: %q, %d fetches, %v", kids(keys), srv.hits.Load(), err)
@@ -152,7 +150,7 @@ func TestFetcherRemembersFailures(t *testing.T) {
 		t.Fatalf("a failing jwks_uri was fetched %d times within MinRefresh", srv.hits.Load())
 	}
 	clock.Add(DefaultJWKSMinRefresh)
-	srv.set(200, jwksJSON(pub(k.p256, "a", "")))
+	srv.set(200, jwttest.PublicJWKS(pub(k.p256, "a", "")))
 	if keys, err := f.Keys(ctx, srv.URL, ""); err != nil || kids(keys) != "a" {
 		t.Fatalf("after recovery: %v", err)
 	}
@@ -162,7 +160,7 @@ func TestFetcherRemembersFailures(t *testing.T) {
 // the known keys unusable because the refetch failed.
 func TestFetcherServesFreshSetWhenRefetchFails(t *testing.T) {
 	k := keysOnce()
-	srv := newJWKSServer(t, jwksJSON(pub(k.rsa, "a", "")))
+	srv := newJWKSServer(t, jwttest.PublicJWKS(pub(k.rsa, "a", "")))
 	clock := newClock()
 	f := newFetcher(t, clock)
 	ctx := context.Background()
@@ -189,7 +187,7 @@ func TestFetcherCollapsesConcurrentFetches(t *testing.T) {
 			close(started)
 		}
 		<-release
-		w.Write(jwksJSON(pub(k.rsa, "a", "")))
+		w.Write(jwttest.PublicJWKS(pub(k.rsa, "a", "")))
 	}))
 	t.Cleanup(srv.Close)
 	f := newFetcher(t, newClock())
@@ -230,7 +228,7 @@ func TestFetcherWaiterLeavesWithItsContext(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
 		<-release
-		w.Write(jwksJSON(pub(k.rsa, "a", "")))
+		w.Write(jwttest.PublicJWKS(pub(k.rsa, "a", "")))
 	}))
 	t.Cleanup(srv.Close)
 	f := newFetcher(t, newClock())
@@ -257,7 +255,7 @@ func TestFetcherTimeout(t *testing.T) {
 
 func TestFetcherEvictsBeyondMaxEntries(t *testing.T) {
 	k := keysOnce()
-	srv := newJWKSServer(t, jwksJSON(pub(k.rsa, "a", "")))
+	srv := newJWKSServer(t, jwttest.PublicJWKS(pub(k.rsa, "a", "")))
 	clock := newClock()
 	f := newFetcher(t, clock, func(d *FetcherDeps) { d.MaxEntries = 2 })
 	ctx := context.Background()
@@ -282,12 +280,12 @@ func TestFetcherRefusesBadSets(t *testing.T) {
 	}
 	cases := map[string][]byte{
 		"not JSON":         []byte("<html>"),
-		"trailing data":    append(jwksJSON(pub(k.rsa, "a", "")), []byte(`{}`)...),
+		"trailing data":    append(jwttest.PublicJWKS(pub(k.rsa, "a", "")), []byte(`{}`)...),
 		"no keys member":   []byte(`{"other":[]}`),
 		"empty keys":       []byte(`{"keys":[]}`),
 		"only oct keys":    []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}`),
 		"only unknown kty": []byte(`{"keys":[{"kty":"XYZ"}]}`),
-		"too many keys":    jwksJSON(many...),
+		"too many keys":    jwttest.PublicJWKS(many...),
 		"too large":        []byte(`{"keys":[],"pad":"` + strings.Repeat("x", DefaultJWKSMaxBody) + `"}`),
 	}
 	for name, body := range cases {

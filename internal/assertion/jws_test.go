@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 func TestParseRefuses(t *testing.T) {
 	k := keysOnce()
-	good := sign(t, jose.RS256, k.rsa, "k1", claimsAt())
+	good := jwttest.Sign(t, jose.RS256, k.rsa, "k1", claimsAt())
 	parts := strings.Split(good, ".")
 	multi := func() string {
 		s, _ := jose.NewMultiSigner([]jose.SigningKey{{Algorithm: jose.RS256, Key: k.rsa}, {Algorithm: jose.ES256, Key: k.p256}}, nil)
@@ -35,7 +37,7 @@ func TestParseRefuses(t *testing.T) {
 		{"alg none", rawJWT(`{"alg":"none"}`, string(payload), nil), AsymmetricAlgorithms(), `"none"`},
 		{"alg None", rawJWT(`{"alg":"None"}`, string(payload), nil), append(AsymmetricAlgorithms(), HMACAlgorithms()...), `"none"`},
 		{"no alg", rawJWT(`{"typ":"JWT"}`, string(payload), []byte("x")), AsymmetricAlgorithms(), `no "alg"`},
-		{"HS256 where only asymmetric algs are allowed", sign(t, jose.HS256, []byte(strings.Repeat("s", 32)), "", claimsAt()),
+		{"HS256 where only asymmetric algs are allowed", jwttest.Sign(t, jose.HS256, []byte(strings.Repeat("s", 32)), "", claimsAt()),
 			AsymmetricAlgorithms(), `alg "HS256"`},
 		{"RS256 where only HMAC is allowed", good, HMACAlgorithms(), `alg "RS256"`},
 		{"alg outside the client's registered one", good, []jose.SignatureAlgorithm{jose.ES256}, "accepted: ES256"},
@@ -72,7 +74,7 @@ func TestParseReadsHeaderAndUnverifiedClaims(t *testing.T) {
 	c := claimsAt()
 	c["aud"] = []string{"a", "b"}
 	c["nbf"] = t0.Unix()
-	tok, err := Parse(sign(t, jose.ES256, k.p256, "kid-7", c), AsymmetricAlgorithms())
+	tok, err := Parse(jwttest.Sign(t, jose.ES256, k.p256, "kid-7", c), AsymmetricAlgorithms())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestHS256WithThePublicKeyAsSecret(t *testing.T) {
 	der, _ := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
 	jwkJSON, _ := json.Marshal(pub(k.rsa, "k1", ""))
 	for name, secret := range map[string][]byte{"DER": der, "JWK JSON": jwkJSON} {
-		raw := sign(t, jose.HS256, secret, "k1", claimsAt())
+		raw := jwttest.Sign(t, jose.HS256, secret, "k1", claimsAt())
 		if _, err := Parse(raw, AsymmetricAlgorithms()); !isKind(err, ErrMalformed) {
 			t.Fatalf("%s: Parse accepted HS256 among asymmetric algorithms: %v", name, err)
 		}
@@ -110,8 +112,8 @@ func TestHS256WithThePublicKeyAsSecret(t *testing.T) {
 // FuzzParse: Parse never panics and refuses with an *Error.
 func FuzzParse(f *testing.F) {
 	k := keysOnce()
-	f.Add(sign(f, jose.RS256, k.rsa, "k1", claimsAt()))
-	f.Add(sign(f, jose.HS256, []byte(strings.Repeat("s", 32)), "", claimsAt()))
+	f.Add(jwttest.Sign(f, jose.RS256, k.rsa, "k1", claimsAt()))
+	f.Add(jwttest.Sign(f, jose.HS256, []byte(strings.Repeat("s", 32)), "", claimsAt()))
 	f.Add(rawJWT(`{"alg":"none"}`, `{}`, nil))
 	f.Add(rawJWT(`{"alg":"RS256","crit":["b64"],"b64":false}`, `{}`, []byte("x")))
 	f.Add(`{"payload":"e30","signatures":[]}`)

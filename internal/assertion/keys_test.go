@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 func TestVerifyAcceptsEachFamily(t *testing.T) {
@@ -33,7 +35,7 @@ func TestVerifyAcceptsEachFamily(t *testing.T) {
 		{jose.RS256, k.rsa, "", Keys{Public: []jose.JSONWebKey{{Key: k.rsa, Use: "sig"}}}},
 	}
 	for _, tc := range cases {
-		raw := sign(t, tc.alg, tc.key, tc.kid, claimsAt())
+		raw := jwttest.Sign(t, tc.alg, tc.key, tc.kid, claimsAt())
 		tok, err := Parse(raw, append(AsymmetricAlgorithms(), HMACAlgorithms()...))
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +76,7 @@ func TestVerifyRefusesKeys(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := Parse(sign(t, tc.alg, tc.key, tc.kid, claimsAt()), append(AsymmetricAlgorithms(), HMACAlgorithms()...))
+			tok, err := Parse(jwttest.Sign(t, tc.alg, tc.key, tc.kid, claimsAt()), append(AsymmetricAlgorithms(), HMACAlgorithms()...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +100,7 @@ func TestVerifyBoundsCandidates(t *testing.T) {
 	if got := len(candidates(set, jose.RS256, "")); got != MaxCandidates {
 		t.Fatalf("%d candidates", got)
 	}
-	tok, _ := Parse(sign(t, jose.RS256, k.rsa, "", claimsAt()), AsymmetricAlgorithms())
+	tok, _ := Parse(jwttest.Sign(t, jose.RS256, k.rsa, "", claimsAt()), AsymmetricAlgorithms())
 	if _, err := tok.Verify(Keys{Public: set}, rulesAt()); !isKind(err, ErrSignature) {
 		t.Fatalf("the key past the bound was tried: %v", err)
 	}

@@ -28,6 +28,7 @@ type badRequest struct {
 	body        string
 	header      http.Header
 	status      int
+	code        string // the errorOAuth2 "error" expected, when set
 }
 
 // TestBadInput: every malformed, oversized, mistyped or hostile request
@@ -37,7 +38,7 @@ func TestBadInput(t *testing.T) {
 	t.Parallel()
 	// Every backend: PostgreSQL refuses some text that SQLite stores, so a
 	// request that is harmless on one can be a 500 on another.
-	for _, b := range backends() {
+	for _, b := range backends(withRegistration()) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			badInput(t, b.start(t))
@@ -46,12 +47,15 @@ func TestBadInput(t *testing.T) {
 }
 
 func badInput(t *testing.T, srv *signettest.Server) {
-	seedBadInputData(t, srv)
+	seed := seedBadInputData(t, srv)
 	before := storedState(t, srv)
 
 	for _, group := range [][]badRequest{
 		adminClientBodies(), adminClientPaths(), adminClientQueries(),
 		adminKeyRequests(), publicRequests(), introspectionRequests(),
+		trustBodies(seed), trustPaths(), secretRotationRequests(),
+		registrationBodies(), registrationManagement(seed),
+		clientAssertionRequests(t, srv), jwtBearerRequests(t, srv, seed),
 	} {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +68,12 @@ func badInput(t *testing.T, srv *signettest.Server) {
 					t.Errorf("%s %s: status %d, want %d; body %s", tc.method, tc.path, r.Status, tc.status, clip(r.Body))
 				}
 				assertErrorShape(t, r)
+				if tc.code != "" {
+					var e oauthError
+					if json.Unmarshal(r.Body, &e) != nil || e.Error != tc.code {
+						t.Errorf("%s %s: error %q, want %q; body %s", tc.method, tc.path, e.Error, tc.code, clip(r.Body))
+					}
+				}
 				if after := storedState(t, srv); !bytes.Equal(after, before) {
 					t.Fatalf("the refused request changed stored data:\nbefore %s\nafter  %s", before, after)
 				}
@@ -73,7 +83,7 @@ func badInput(t *testing.T, srv *signettest.Server) {
 }
 
 // seedBadInputData stores what the hostile requests aim at.
-func seedBadInputData(t *testing.T, srv *signettest.Server) {
+func seedBadInputData(t *testing.T, srv *signettest.Server) badSeed {
 	t.Helper()
 	newMachineClient(t, srv, func(c *hydra.OAuth2Client) { c.SetClientId("victim") })
 	newMachineClient(t, srv, func(c *hydra.OAuth2Client) { c.SetClientId(sqlID) })
@@ -85,10 +95,12 @@ func seedBadInputData(t *testing.T, srv *signettest.Server) {
 	if err != nil || len(list) != 2 {
 		t.Fatalf("listing after storing the SQL id: %d clients, %v; want 2", len(list), err)
 	}
+	return seedTrustAndRegistration(t, srv)
 }
 
-// storedState is everything a refused request must not touch: all clients
-// and all keys of the sets that exist, as the admin API shows them.
+// storedState is everything a refused request must not touch: all clients,
+// all keys of the sets that exist and all trust relationships, as the
+// admin API shows them.
 func storedState(t *testing.T, srv *signettest.Server) []byte {
 	t.Helper()
 	var out bytes.Buffer
@@ -97,6 +109,7 @@ func storedState(t *testing.T, srv *signettest.Server) []byte {
 		"/admin/keys/" + setIDToken,
 		"/admin/keys/" + setAccessToken,
 		"/admin/keys/e2e.bad",
+		"/admin/trust/grants/jwt-bearer/issuers?page_size=1000",
 	} {
 		r := send(t, http.MethodGet, srv.AdminURL+p, "", nil, nil)
 		out.WriteString(p)

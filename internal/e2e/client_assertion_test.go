@@ -22,6 +22,7 @@ import (
 
 	"github.com/signet-oidc/signet/internal/app"
 	"github.com/signet-oidc/signet/internal/signettest"
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 // Client authentication with JWT assertions (RFC 7523 section 2.2, OIDC
@@ -50,33 +51,6 @@ var assertionJTI atomic.Int64
 func assertionClaims(srv *signettest.Server, id string, now time.Time) map[string]any {
 	return map[string]any{"iss": id, "sub": id, "aud": srv.PublicURL + "/oauth2/token",
 		"jti": fmt.Sprintf("e2e-%d", assertionJTI.Add(1)), "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
-}
-
-func signAssertion(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	obj, err := s.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := obj.CompactSerialize()
-	return raw
-}
-
-func publicJWKS(keys ...jose.JSONWebKey) json.RawMessage {
-	for i := range keys {
-		keys[i] = keys[i].Public()
-	}
-	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: keys})
-	return b
 }
 
 // createClient registers a client from raw JSON through the admin API.
@@ -138,32 +112,32 @@ func TestPrivateKeyJWT(t *testing.T) {
 
 func privateKeyJWT(t *testing.T, srv *signettest.Server) {
 	k := assertionKeysOnce()
-	jwks := publicJWKS(jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"})
+	jwks := jwttest.PublicJWKS(jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"})
 	createClient(t, srv, map[string]any{"client_id": "pk", "token_endpoint_auth_method": "private_key_jwt",
-		"jwks": json.RawMessage(jwks), "scope": "read"})
+		"jwks": jwks, "scope": "read"})
 	createClient(t, srv, map[string]any{"client_id": "pk-es", "token_endpoint_auth_method": "private_key_jwt",
 		"token_endpoint_auth_signing_alg": "ES256",
-		"jwks": json.RawMessage(publicJWKS(jose.JSONWebKey{Key: k.ec, KeyID: "ec-1", Use: "sig"},
-			jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"}))})
+		"jwks": jwttest.PublicJWKS(jose.JSONWebKey{Key: k.ec, KeyID: "ec-1", Use: "sig"},
+			jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"})})
 	now := time.Now()
 
-	access := wantToken(t, tokenWithAssertion(t, srv, signAssertion(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk", now)), "scope", "read"), "RS256")
+	access := wantToken(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk", now)), "scope", "read"), "RS256")
 	if ins := introspect(t, srv, access); !ins.Active || ins.GetClientId() != "pk" || ins.GetSub() != "pk" {
 		t.Fatalf("introspection: %+v", ins)
 	}
-	wantToken(t, tokenWithAssertion(t, srv, signAssertion(t, jose.ES256, k.ec, "ec-1", assertionClaims(srv, "pk-es", now))), "ES256 client")
+	wantToken(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.ES256, k.ec, "ec-1", assertionClaims(srv, "pk-es", now))), "ES256 client")
 
 	// The revocation endpoint accepts an assertion for its own URL.
 	claims := assertionClaims(srv, "pk", now)
 	claims["aud"] = srv.PublicURL + "/oauth2/revoke"
 	r := postForm(t, srv.PublicURL+"/oauth2/revoke", url.Values{"token": {access},
-		"client_assertion_type": {assertionType}, "client_assertion": {signAssertion(t, jose.RS256, k.rsa, "rsa-1", claims)}}, nil)
+		"client_assertion_type": {assertionType}, "client_assertion": {jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", claims)}}, nil)
 	if r.Status != http.StatusOK || introspect(t, srv, access).Active {
 		t.Fatalf("revocation with an assertion: %d %s", r.Status, r.Body)
 	}
 
 	// Replay: the same assertion a second time.
-	replayed := signAssertion(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk", now))
+	replayed := jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk", now))
 	wantToken(t, tokenWithAssertion(t, srv, replayed), "first use")
 	wantInvalidClient(t, tokenWithAssertion(t, srv, replayed), "replayed jti")
 }
@@ -174,11 +148,11 @@ func TestPrivateKeyJWTAttacks(t *testing.T) {
 	srv := signettest.Start(t)
 	k := assertionKeysOnce()
 	createClient(t, srv, map[string]any{"client_id": "pk", "token_endpoint_auth_method": "private_key_jwt",
-		"jwks": json.RawMessage(publicJWKS(jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"}))})
+		"jwks": jwttest.PublicJWKS(jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"})})
 	createClient(t, srv, map[string]any{"client_id": "pk-es", "token_endpoint_auth_method": "private_key_jwt",
 		"token_endpoint_auth_signing_alg": "ES256",
-		"jwks": json.RawMessage(publicJWKS(jose.JSONWebKey{Key: k.ec, KeyID: "ec-1", Use: "sig"},
-			jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"}))})
+		"jwks": jwttest.PublicJWKS(jose.JSONWebKey{Key: k.ec, KeyID: "ec-1", Use: "sig"},
+			jose.JSONWebKey{Key: k.rsa, KeyID: "rsa-1", Use: "sig"})})
 	now := time.Now()
 	with := func(id string, f func(map[string]any)) map[string]any {
 		c := assertionClaims(srv, id, now)
@@ -195,33 +169,33 @@ func TestPrivateKeyJWTAttacks(t *testing.T) {
 	for _, tc := range []struct {
 		name, raw string
 	}{
-		{"expired", signAssertion(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) {
+		{"expired", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) {
 			c["iat"], c["exp"] = now.Add(-time.Hour).Unix(), now.Add(-10*time.Minute).Unix()
 		}))},
-		{"exp hours ahead", signAssertion(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { c["exp"] = now.Add(5 * time.Hour).Unix() }))},
-		{"wrong audience", signAssertion(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { c["aud"] = "https://other.example/oauth2/token" }))},
-		{"no jti", signAssertion(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { delete(c, "jti") }))},
+		{"exp hours ahead", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { c["exp"] = now.Add(5 * time.Hour).Unix() }))},
+		{"wrong audience", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { c["aud"] = "https://other.example/oauth2/token" }))},
+		{"no jti", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { delete(c, "jti") }))},
 		{"alg none", none(assertionClaims(srv, "pk", now))},
-		{"HS256 with the public key (DER) as secret", signAssertion(t, jose.HS256, der, "rsa-1", assertionClaims(srv, "pk", now))},
-		{"HS256 with the public JWK as secret", signAssertion(t, jose.HS256, pubJWK, "rsa-1", assertionClaims(srv, "pk", now))},
-		{"unknown kid", signAssertion(t, jose.RS256, k.rsa2, "rsa-2", assertionClaims(srv, "pk", now))},
-		{"another key under the registered kid", signAssertion(t, jose.RS256, k.rsa2, "rsa-1", assertionClaims(srv, "pk", now))},
-		{"RS256 for a client registered for ES256", signAssertion(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk-es", now))},
-		{"iss is another client", signAssertion(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { c["iss"] = "pk-es" }))},
-		{"unknown client", signAssertion(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "ghost", now))},
+		{"HS256 with the public key (DER) as secret", jwttest.Sign(t, jose.HS256, der, "rsa-1", assertionClaims(srv, "pk", now))},
+		{"HS256 with the public JWK as secret", jwttest.Sign(t, jose.HS256, pubJWK, "rsa-1", assertionClaims(srv, "pk", now))},
+		{"unknown kid", jwttest.Sign(t, jose.RS256, k.rsa2, "rsa-2", assertionClaims(srv, "pk", now))},
+		{"another key under the registered kid", jwttest.Sign(t, jose.RS256, k.rsa2, "rsa-1", assertionClaims(srv, "pk", now))},
+		{"RS256 for a client registered for ES256", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk-es", now))},
+		{"iss is another client", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", with("pk", func(c map[string]any) { c["iss"] = "pk-es" }))},
+		{"unknown client", jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "ghost", now))},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantInvalidClient(t, tokenWithAssertion(t, srv, tc.raw), tc.name) })
 	}
 
 	// An unknown client and a wrong signature read the same.
-	ghost := decodeOAuthError(t, tokenWithAssertion(t, srv, signAssertion(t, jose.RS256, k.rsa, "", assertionClaims(srv, "ghost", now))))
-	forged := decodeOAuthError(t, tokenWithAssertion(t, srv, signAssertion(t, jose.RS256, k.rsa2, "", assertionClaims(srv, "pk", now))))
+	ghost := decodeOAuthError(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.RS256, k.rsa, "", assertionClaims(srv, "ghost", now))))
+	forged := decodeOAuthError(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.RS256, k.rsa2, "", assertionClaims(srv, "pk", now))))
 	if ghost != forged {
 		t.Errorf("unknown client and forged signature differ: %+v vs %+v", ghost, forged)
 	}
 	// Two methods at once is malformed.
 	r := postForm(t, srv.PublicURL+"/oauth2/token", url.Values{"grant_type": {"client_credentials"},
-		"client_assertion_type": {assertionType}, "client_assertion": {signAssertion(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk", now))}},
+		"client_assertion_type": {assertionType}, "client_assertion": {jwttest.Sign(t, jose.RS256, k.rsa, "rsa-1", assertionClaims(srv, "pk", now))}},
 		&[2]string{"pk", "secret"})
 	if e := decodeOAuthError(t, r); r.Status != http.StatusBadRequest || e.Error != "invalid_request" {
 		t.Errorf("assertion with Basic: %d %s", r.Status, r.Body)
@@ -236,7 +210,7 @@ func TestPrivateKeyJWTWithJWKSURI(t *testing.T) {
 	k := assertionKeysOnce()
 	var (
 		mu   sync.Mutex
-		set  = publicJWKS(jose.JSONWebKey{Key: k.rsa, KeyID: "k1", Use: "sig"})
+		set  = jwttest.PublicJWKS(jose.JSONWebKey{Key: k.rsa, KeyID: "k1", Use: "sig"})
 		hits atomic.Int32
 	)
 	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +227,7 @@ func TestPrivateKeyJWTWithJWKSURI(t *testing.T) {
 		"jwks_uri": rp.URL + "/jwks.json"})
 
 	assert := func(key *rsa.PrivateKey, kid string) response {
-		return tokenWithAssertion(t, srv, signAssertion(t, jose.RS256, key, kid, assertionClaims(srv, "pk-uri", clk.Now())))
+		return tokenWithAssertion(t, srv, jwttest.Sign(t, jose.RS256, key, kid, assertionClaims(srv, "pk-uri", clk.Now())))
 	}
 	wantToken(t, assert(k.rsa, "k1"), "first token")
 	wantToken(t, assert(k.rsa, "k1"), "second token")
@@ -263,7 +237,7 @@ func TestPrivateKeyJWTWithJWKSURI(t *testing.T) {
 
 	// The client rotates: k2 replaces k1 at its jwks_uri.
 	mu.Lock()
-	set = publicJWKS(jose.JSONWebKey{Key: k.rsa2, KeyID: "k2", Use: "sig"})
+	set = jwttest.PublicJWKS(jose.JSONWebKey{Key: k.rsa2, KeyID: "k2", Use: "sig"})
 	mu.Unlock()
 	clk.Advance(time.Minute)
 	wantToken(t, assert(k.rsa2, "k2"), "token with the rotated key")
@@ -291,10 +265,10 @@ func TestClientSecretJWT(t *testing.T) {
 		t.Fatalf("client_secret_jwt client got a %d-byte secret", len(secret))
 	}
 	now := time.Now()
-	wantToken(t, tokenWithAssertion(t, srv, signAssertion(t, jose.HS256, []byte(secret), "", assertionClaims(srv, "hs", now))), "HS256")
-	wantInvalidClient(t, tokenWithAssertion(t, srv, signAssertion(t, jose.HS256, []byte(strings.Repeat("x", 64)), "", assertionClaims(srv, "hs", now))), "wrong secret")
+	wantToken(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.HS256, []byte(secret), "", assertionClaims(srv, "hs", now))), "HS256")
+	wantInvalidClient(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.HS256, []byte(strings.Repeat("x", 64)), "", assertionClaims(srv, "hs", now))), "wrong secret")
 	k := assertionKeysOnce()
-	wantInvalidClient(t, tokenWithAssertion(t, srv, signAssertion(t, jose.RS256, k.rsa, "", assertionClaims(srv, "hs", now))), "RS256 for client_secret_jwt")
+	wantInvalidClient(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.RS256, k.rsa, "", assertionClaims(srv, "hs", now))), "RS256 for client_secret_jwt")
 
 	r := send(t, http.MethodPost, srv.AdminURL+"/admin/clients/hs/secrets/rotate", "", nil, nil)
 	var rotated map[string]any
@@ -303,6 +277,6 @@ func TestClientSecretJWT(t *testing.T) {
 	}
 	next, _ := rotated["client_secret"].(string)
 	for name, s := range map[string]string{"new secret": next, "rotated secret": secret} {
-		wantToken(t, tokenWithAssertion(t, srv, signAssertion(t, jose.HS256, []byte(s), "", assertionClaims(srv, "hs", now))), name)
+		wantToken(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.HS256, []byte(s), "", assertionClaims(srv, "hs", now))), name)
 	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/signettest"
-	"github.com/signet-oidc/signet/internal/storage/storetest"
 )
 
 // grantError is the error code of a failed x/oauth2 token request.
@@ -246,14 +245,7 @@ func TestConsentRevocation(t *testing.T) {
 // SQLite, PostgreSQL and MySQL, verified by go-oidc.
 func TestFlowOnEveryDatabase(t *testing.T) {
 	t.Parallel()
-	for _, db := range []struct {
-		name string
-		opts func(t *testing.T) []signettest.Option
-	}{
-		{"SQLite", func(*testing.T) []signettest.Option { return nil }},
-		{"PostgreSQL", migrated(storetest.PostgresDSN)},
-		{"MySQL", migrated(storetest.MySQLDSN)},
-	} {
+	for _, db := range databases() {
 		t.Run(db.name, func(t *testing.T) {
 			t.Parallel()
 			e := startFlowEnv(t, db.opts(t)...)
@@ -281,15 +273,5 @@ func TestFlowOnEveryDatabase(t *testing.T) {
 				t.Error("the refreshed access token is inactive")
 			}
 		})
-	}
-}
-
-// migrated gives a database of its own, migrated as an operator would;
-// it skips (fails under SIGNET_TEST_REQUIRE_DB=1) when the server is down.
-func migrated(dsn func(*testing.T) string) func(t *testing.T) []signettest.Option {
-	return func(t *testing.T) []signettest.Option {
-		d := dsn(t)
-		storetest.OpenDSN(t, d)
-		return []signettest.Option{signettest.WithEnv("DSN=" + d)}
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-oidc/signet/internal/signettest"
-	"github.com/signet-oidc/signet/internal/storage/storetest"
 )
 
 // The implicit and hybrid flows (OIDC Core 3.2, 3.3) and the response
@@ -308,14 +307,7 @@ func TestImplicitTokenDiesWithConsent(t *testing.T) {
 // TestHybridOnEveryDatabase: a hybrid flow on SQLite, PostgreSQL and MySQL.
 func TestHybridOnEveryDatabase(t *testing.T) {
 	t.Parallel()
-	for _, db := range []struct {
-		name string
-		opts func(t *testing.T) []signettest.Option
-	}{
-		{"SQLite", func(*testing.T) []signettest.Option { return nil }},
-		{"PostgreSQL", migrated(storetest.PostgresDSN)},
-		{"MySQL", migrated(storetest.MySQLDSN)},
-	} {
+	for _, db := range databases() {
 		t.Run(db.name, func(t *testing.T) {
 			t.Parallel()
 			e := startFlowEnv(t, db.opts(t)...)

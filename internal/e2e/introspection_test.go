@@ -21,6 +21,7 @@ import (
 
 	"github.com/signet-oidc/signet/internal/app"
 	"github.com/signet-oidc/signet/internal/signettest"
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 // TestIntrospectionExpiry: a token is active until it expires; the
@@ -101,8 +102,8 @@ func TestIntrospectionForged(t *testing.T) {
 		"JWT alg none":                        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + ".",
 		"JWT signature cut":                   parts[0] + "." + parts[1] + ".",
 		"three dots":                          "a.b.c",
-		"JWT by another key, our kid":         signJWT(t, jose.RS256, attacker, kid, payload),
-		"JWT HS256 keyed with our public key": signJWT(t, jose.HS256, published, kid, payload),
+		"JWT by another key, our kid":         jwttest.SignPayload(t, jose.RS256, attacker, kid, payload),
+		"JWT HS256 keyed with our public key": jwttest.SignPayload(t, jose.HS256, published, kid, payload),
 		"sql in token":                        "' OR '1'='1",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -252,25 +253,6 @@ func decodeSegment(t *testing.T, seg string) []byte {
 		t.Fatalf("segment %q: %v", seg, err)
 	}
 	return b
-}
-
-// signJWT signs payload with key under alg, claiming key id kid.
-func signJWT(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, payload []byte) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid)
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := s.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
 
 // adminPublicKeyPEM is the PEM of the access-token key kid's public half,

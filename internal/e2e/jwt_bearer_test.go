@@ -19,6 +19,7 @@ import (
 
 	"github.com/signet-oidc/signet/internal/app"
 	"github.com/signet-oidc/signet/internal/signettest"
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 // RFC 7523 section 2.1, end to end: an issuer trusted through
@@ -66,32 +67,13 @@ func (p *bearerIdP) claims(sub string) map[string]any {
 		"exp": now.Add(5 * time.Minute).Unix(), "jti": "jti-" + strconv.Itoa(p.n)}
 }
 
-func (p *bearerIdP) sign(key any, alg jose.SignatureAlgorithm, kid string, claims map[string]any) string {
-	p.t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	jws, err := s.Sign(payload)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return raw
-}
-
 // assertion is a valid assertion about sub, edited by edit.
 func (p *bearerIdP) assertion(sub string, edit func(map[string]any)) string {
 	c := p.claims(sub)
 	if edit != nil {
 		edit(c)
 	}
-	return p.sign(p.key, jose.RS256, "idp-1", c)
+	return jwttest.Sign(p.t, jose.RS256, p.key, "idp-1", c)
 }
 
 func trustIssuer(t *testing.T, srv *signettest.Server, pub *rsa.PublicKey, sub string, scope []string, expires time.Time) *hydra.TrustedOAuth2JwtGrantIssuer {
@@ -176,9 +158,9 @@ func jwtBearer(t *testing.T, srv *signettest.Server, clk *clock, key *rsa.Privat
 		{"expired assertion", idp.assertion("alice", func(c map[string]any) { c["exp"] = clk.Now().Add(-2 * time.Minute).Unix() }), "", "invalid_grant", "expired"},
 		{"wrong audience", idp.assertion("alice", func(c map[string]any) { c["aud"] = "https://other.example/oauth2/token" }), "", "invalid_grant", `"aud"`},
 		{"alg none", enc([]byte(`{"alg":"none","kid":"idp-1"}`)) + "." + enc(noneClaims) + ".", "", "invalid_grant", `alg "none"`},
-		{"HS256 with the public key", idp.sign(pubDER, jose.HS256, "idp-1", idp.claims("alice")), "", "invalid_grant", "HS256"},
-		{"signed by another key", idp.sign(other, jose.RS256, "idp-1", idp.claims("alice")), "", "invalid_grant", "signature does not verify"},
-		{"unknown kid", idp.sign(key, jose.RS256, "idp-2", idp.claims("alice")), "", "invalid_grant", `kid "idp-2"`},
+		{"HS256 with the public key", jwttest.Sign(t, jose.HS256, pubDER, "idp-1", idp.claims("alice")), "", "invalid_grant", "HS256"},
+		{"signed by another key", jwttest.Sign(t, jose.RS256, other, "idp-1", idp.claims("alice")), "", "invalid_grant", "signature does not verify"},
+		{"unknown kid", jwttest.Sign(t, jose.RS256, key, "idp-2", idp.claims("alice")), "", "invalid_grant", `kid "idp-2"`},
 		{"issuer not trusted", idp.assertion("alice", func(c map[string]any) { c["iss"] = "https://evil.example" }), "", "invalid_grant", "not trusted"},
 		{"subject not allowed", idp.assertion("mallory", nil), "", "invalid_grant", `subject "mallory"`},
 		{"scope outside the trust relationship", idp.assertion("bob", nil), "write", "invalid_scope", `scope "write"`},

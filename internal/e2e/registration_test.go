@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-oidc/signet/internal/signettest"
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 // withRegistration turns dynamic client registration on the way an
@@ -197,5 +198,5 @@ func TestDynamicClientSecretJWT(t *testing.T) {
 		t.Fatalf("CreateOidcDynamicClient: %v", sdkErr(err))
 	}
 	claims := assertionClaims(srv, c.GetClientId(), time.Now())
-	wantToken(t, tokenWithAssertion(t, srv, signAssertion(t, jose.HS512, []byte(c.GetClientSecret()), "", claims)), "HS512 assertion")
+	wantToken(t, tokenWithAssertion(t, srv, jwttest.Sign(t, jose.HS512, []byte(c.GetClientSecret()), "", claims)), "HS512 assertion")
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-oidc/signet/internal/signettest"
+	"github.com/signet-oidc/signet/internal/signettest/jwttest"
 )
 
 // rotateSecret calls POST /admin/clients/{id}/secrets/rotate. Plain HTTP:
@@ -83,7 +84,7 @@ func TestSecretRotationClientSecretJWT(t *testing.T) {
 		t.Fatalf("rotate: %d %s", r.Status, r.Body)
 	}
 	assertWith := func(secret string) response {
-		return tokenWithAssertion(t, srv, signAssertion(t, jose.HS256, []byte(secret), "", assertionClaims(srv, "hs-rot", time.Now())))
+		return tokenWithAssertion(t, srv, jwttest.Sign(t, jose.HS256, []byte(secret), "", assertionClaims(srv, "hs-rot", time.Now())))
 	}
 	wantToken(t, assertWith(old), "rotated secret")
 	if r := rotateSecret(t, srv, "DELETE", "hs-rot"); r.Status != http.StatusOK {

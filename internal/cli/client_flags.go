@@ -18,6 +18,7 @@ type clientFlags struct {
 	clientURI, logoURI, policyURI, tosURI       string
 	subjectType, sectorIdentifierURI, jwksURI   string
 	tokenEndpointAuthMethod                     string
+	tokenEndpointAuthSigningAlg                 string
 	requestObjectSigningAlg                     string
 	frontchannelLogoutURI, backchannelLogoutURI string
 	accessTokenStrategy, metadata               string
@@ -44,7 +45,8 @@ func (f *clientFlags) bind(cmd *cobra.Command) {
 	fs.StringSliceVar(&f.corsOrigins, "allowed-cors-origin", nil, "origins allowed to make CORS requests")
 	fs.StringSliceVar(&f.contacts, "contact", nil, "contacts (e-mail addresses) for the client")
 	fs.StringSliceVar(&f.requestURIs, "request-uri", nil, "allowed request_uri values")
-	fs.StringVar(&f.tokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic, client_secret_post, private_key_jwt or none")
+	fs.StringVar(&f.tokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt or none")
+	fs.StringVar(&f.tokenEndpointAuthSigningAlg, "token-endpoint-auth-signing-alg", "", "the one algorithm its JWT assertions may use, e.g. ES256 (private_key_jwt) or HS256 (client_secret_jwt)")
 	fs.StringVar(&f.jwksURI, "jwks-uri", "", "URL of the client's public keys (for private_key_jwt)")
 	fs.StringVar(&f.clientURI, "client-uri", "", "home page of the client")
 	fs.StringVar(&f.logoURI, "logo-uri", "", "logo of the client")
@@ -81,6 +83,7 @@ func (f *clientFlags) toClient() (*client.Client, error) {
 		Contacts:                          f.contacts,
 		RequestURIs:                       f.requestURIs,
 		TokenEndpointAuthMethod:           f.tokenEndpointAuthMethod,
+		TokenEndpointAuthSigningAlg:       f.tokenEndpointAuthSigningAlg,
 		JWKSURI:                           f.jwksURI,
 		ClientURI:                         f.clientURI,
 		LogoURI:                           f.logoURI,

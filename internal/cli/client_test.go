@@ -27,6 +27,7 @@ func TestCreateClientSendsEveryFlag(t *testing.T) {
 		"--access-token-strategy", "jwt", "--skip-consent",
 		"--post-logout-callback", "https://app.example/bye", "--allowed-cors-origin", "https://app.example",
 		"--contact", "ops@example.com", "--subject-type", "pairwise", "--jwks-uri", "https://app.example/jwks",
+		"--token-endpoint-auth-signing-alg", "ES256",
 		"--backchannel-logout-callback", "https://app.example/bc", "--backchannel-logout-session-required")
 	golden(t, "create_client", out)
 
@@ -45,6 +46,7 @@ func TestCreateClientSendsEveryFlag(t *testing.T) {
 		"metadata": map[string]any{"tier": "gold"}, "access_token_strategy": "jwt", "skip_consent": true,
 		"post_logout_redirect_uris": []any{"https://app.example/bye"}, "allowed_cors_origins": []any{"https://app.example"},
 		"contacts": []any{"ops@example.com"}, "subject_type": "pairwise", "jwks_uri": "https://app.example/jwks",
+		"token_endpoint_auth_signing_alg": "ES256",
 		"backchannel_logout_uri": "https://app.example/bc", "backchannel_logout_session_required": true,
 	}
 	for k, v := range want {

@@ -47,7 +47,7 @@ func TestCreateClientSendsEveryFlag(t *testing.T) {
 		"post_logout_redirect_uris": []any{"https://app.example/bye"}, "allowed_cors_origins": []any{"https://app.example"},
 		"contacts": []any{"ops@example.com"}, "subject_type": "pairwise", "jwks_uri": "https://app.example/jwks",
 		"token_endpoint_auth_signing_alg": "ES256",
-		"backchannel_logout_uri": "https://app.example/bc", "backchannel_logout_session_required": true,
+		"backchannel_logout_uri":          "https://app.example/bc", "backchannel_logout_session_required": true,
 	}
 	for k, v := range want {
 		if !reflect.DeepEqual(body[k], v) {

@@ -6,9 +6,9 @@ import "github.com/spf13/cobra"
 // running server, mirroring Hydra's CLI: `signet create client`, `signet
 // get jwks`, `signet perform client-credentials`… Admin commands use the
 // admin URL (-e/--endpoint, else $SIGNET_ADMIN_URL, else
-// http://127.0.0.1:4445); perform client-credentials and revoke token act as
-// a client and use the public URL (-e/--endpoint, else $SIGNET_PUBLIC_URL,
-// else http://127.0.0.1:4444).
+// http://127.0.0.1:4445); perform client-credentials, perform
+// authorization-code and revoke token act as a client and use the public
+// URL (-e/--endpoint, else $SIGNET_PUBLIC_URL, else http://127.0.0.1:4444).
 func adminCommands(env Env) []*cobra.Command {
 	return []*cobra.Command{
 		verb("create", "Create a client, a key set or a trusted jwt-bearer issuer",
@@ -22,7 +22,7 @@ func adminCommands(env Env) []*cobra.Command {
 		verb("delete", "Delete clients, key sets, a client's tokens or trusted jwt-bearer issuers",
 			newDeleteClientCmd(env), newDeleteJWKSCmd(env), newDeleteTokensCmd(env), newDeleteTrustCmd(env)),
 		verb("perform", "Run an OAuth 2.0 flow as a client",
-			newPerformClientCredentialsCmd(env)),
+			newPerformClientCredentialsCmd(env), newPerformAuthorizationCodeCmd(env)),
 		verb("introspect", "Introspect tokens",
 			newIntrospectTokenCmd(env)),
 		verb("revoke", "Revoke tokens",

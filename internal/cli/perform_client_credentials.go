@@ -77,8 +77,7 @@ func tokenEndpointError(err error) error {
 
 func newPerformClientCredentialsCmd(env Env) *cobra.Command {
 	r := &remote{env: env, port: publicPort}
-	var id, secret string
-	var scope, audience []string
+	var p performClient
 	cmd := &cobra.Command{
 		Use:   "client-credentials",
 		Short: "Get an access token with the client credentials grant",
@@ -92,7 +91,7 @@ func newPerformClientCredentialsCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tok, err := api.clientCredentials(cmd.Context(), id, clientSecret(env, secret), scope, audience)
+			tok, err := api.clientCredentials(cmd.Context(), p.id, p.secretOrEnv(env), p.scope, p.audience)
 			if err != nil {
 				return err
 			}
@@ -108,10 +107,7 @@ func newPerformClientCredentialsCmd(env Env) *cobra.Command {
 		},
 	}
 	r.bind(cmd)
-	cmd.Flags().StringVar(&id, "client-id", "", "ID of the client (required)")
-	cmd.Flags().StringVar(&secret, "client-secret", "", "secret of the client (default: $"+envClientSecret+")")
-	cmd.Flags().StringSliceVar(&scope, "scope", nil, "scopes to request")
-	cmd.Flags().StringSliceVar(&audience, "audience", nil, "audiences to request")
+	p.bind(cmd, "ID of the client (required)", nil)
 	_ = cmd.MarkFlagRequired("client-id")
 	return cmd
 }

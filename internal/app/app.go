@@ -14,6 +14,7 @@ import (
 	"github.com/signet-oidc/signet/internal/assertion"
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
+	"github.com/signet-oidc/signet/internal/devapp"
 	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
@@ -72,6 +73,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 
 // assemble builds everything that stands on the keyring and the database.
 func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o options, keyring *secret.Keyring, db *sqlstore.Store) (*App, error) {
+	// --dev without a login app: Signet's own pages become urls.login,
+	// urls.consent and urls.logout, before anything reads them.
+	cfg, devIdentity := devapp.Configure(cfg)
+	if devIdentity {
+		log.Warn(devapp.Warning)
+	}
 	live := config.NewLive(cfg)
 	keys, err := jwk.NewManager(jwk.ManagerDeps{
 		Store: db, Keyring: keyring, Log: log, Now: o.now, Rand: o.rand, RSABits: o.rsaBits,
@@ -173,6 +180,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	clients := &client.Admin{Store: db, Hasher: hasher, Keyring: keyring, Now: o.now, Rand: o.rand,
 		DefaultScope: func() []string { return live.Get().OIDC.DynamicClientRegistration.DefaultScope }}
 
+	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now}
+	logoutAdmin := &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now}
+
 	h := handlers{
 		render:    httpx.Renderer{Log: log},
 		mw:        httpx.Middleware{Log: log, Renderer: httpx.Renderer{Log: log}, Now: o.now, QuietPaths: quietPaths(cfg)},
@@ -188,9 +198,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
-		loginConsent:  &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now},
+		loginConsent:  loginConsent,
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
-		logoutAdmin:   &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now},
+		logoutAdmin:   logoutAdmin,
 		logout: &oidc.Logout{Sessions: sessions, Flows: db, Clients: db, IDTokens: idTokens, Sealer: sealer,
 			Notifier: backChannel, Config: live.Get, Log: log, Now: o.now, Rand: o.rand},
 		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,
@@ -199,6 +209,12 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		trustAdmin:   &trust.Admin{Store: db, Now: o.now, Rand: o.rand},
 		registration: &client.Registration{Admin: clients, Config: live.Get},
 		metrics:      metricsHandler,
+	}
+	if devIdentity {
+		// The dev pages decide through the same values the admin API uses.
+		h.devIdentity = devapp.New(devapp.Deps{Flows: loginConsent, Logouts: logoutAdmin, Keyring: keyring,
+			PublicURL: cfg.PublicURL(), SecureCookie: cfg.CookieSecure(), Password: cfg.DevIdentity.Password,
+			Config: live.Get, Log: log, Rand: o.rand})
 	}
 	public, admin := h.publicRoutes(), h.adminRoutes()
 	bg, stop := context.WithCancel(context.Background())

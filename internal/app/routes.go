@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/signet-oidc/signet/internal/client"
+	"github.com/signet-oidc/signet/internal/devapp"
 	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
@@ -41,6 +42,8 @@ type handlers struct {
 	registration *client.Registration
 	// RFC 7523 trust relationships (issue 5).
 	trustAdmin *trust.Admin
+	// The development identity app (issue 6); nil unless it runs.
+	devIdentity *devapp.App
 }
 
 // routeTable is a ServeMux that remembers its patterns, so tests can hold
@@ -75,6 +78,9 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("GET /.well-known/oauth-authorization-server", h.discovery)
 	h.jwks.Routes(mux, oauth)
 	h.registration.Routes(mux, oauth, h.render.Generic)
+	if h.devIdentity != nil { // --dev without a login app: /dev/login, /dev/consent, /dev/logout
+		h.devIdentity.Routes(mux)
+	}
 	h.health(mux)
 	return mux
 }

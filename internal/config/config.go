@@ -34,6 +34,17 @@ type Config struct {
 	// Dev is set by the --dev flag (and the contract's "dev" key): it allows
 	// a generated system secret and a non-https issuer.
 	Dev bool `koanf:"dev"`
+	// DevIdentity configures the development identity app that --dev
+	// serves when no login, consent or logout app is configured. It is
+	// Signet's own key, not Hydra's.
+	DevIdentity DevIdentity `koanf:"dev_identity"`
+}
+
+// DevIdentity is the dev_identity section (Signet only).
+type DevIdentity struct {
+	// Password, when set, is asked for on the development login page
+	// together with any user name.
+	Password string `koanf:"password"`
 }
 
 type DB struct {

@@ -15,6 +15,7 @@ func httpMethods() []string {
 func implementedKeys() []string {
 	return []string{
 		"dsn", "dev", "version",
+		"dev_identity.password", // issue 6: the development identity app
 		"log.level", "log.format",
 		"serve.public.host", "serve.public.port", "serve.public.request_log.disable_for_health",
 		"serve.admin.host", "serve.admin.port", "serve.admin.request_log.disable_for_health",
@@ -84,6 +85,7 @@ func coreKeys() []Key {
 	return []Key{
 		str("dsn").sensitive().def(DefaultDSN),
 		boolean("dev"),
+		str("dev_identity.password").sensitive().signetOnly(),
 		str("version").format(FormatSemver),
 		boolean("db.ignore_unknown_table_columns"),
 		str("log.level").enum("panic", "fatal", "error", "warn", "info", "debug", "trace").def("info"),
@@ -306,3 +308,6 @@ func (k Key) sensitive() Key           { k.Sensitive = true; return k }
 func (k Key) positive() Key            { k.Positive = true; return k }
 func (k Key) never() Key               { k.Never = true; return k }
 func (k Key) between(lo, hi int64) Key { k.Min, k.Max = &lo, &hi; return k }
+
+// signetOnly marks one of Signet's own keys, which Hydra's schema lacks.
+func (k Key) signetOnly() Key { k.Status = SignetOnly; return k }

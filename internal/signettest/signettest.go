@@ -65,13 +65,15 @@ func Start(t testing.TB, options ...Option) *Server {
 	}
 	pub, adm := listen(t), listen(t)
 	publicURL := "http://" + pub.Addr().String()
-	env := append([]string{
+	// The test's variables come first: the loader reads the environment as
+	// os.Getenv does, first entry wins, so these are only defaults.
+	env := append(append([]string(nil), s.env...),
 		"DSN=memory",
 		"SECRETS_SYSTEM=signettest-system-secret-0123456789",
-		"URLS_SELF_ISSUER=" + publicURL + "/",
+		"URLS_SELF_ISSUER="+publicURL+"/",
 		"OAUTH2_HASHERS_PBKDF2_ITERATIONS=1000",
 		"LOG_LEVEL=warn",
-	}, s.env...)
+	)
 	// dev mode only for the http issuer of loopback test servers.
 	cfg, _, err := config.Load(nil, env, true)
 	if err != nil {

@@ -7,7 +7,9 @@
 // the background. The token and oidc packages see only SignerSource and
 // KeySource, both answered from an in-memory snapshot, so signing a token or
 // serving /.well-known/jwks.json costs no database round trip. admin.go
-// serves /admin/keys/*, jwks.go serves /.well-known/jwks.json.
+// serves /admin/keys/*, jwks.go serves /.well-known/jwks.json. rotation.go
+// is automatic rotation of the two token sets (keys.rotation.*), reseal.go
+// re-encrypts stored private keys after a secrets.system rotation.
 //
 // Private halves are sealed with the keyring (AES-GCM, first secret seals,
 // every secret opens) and bound to their set and kid, so a sealed key copied

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
@@ -26,14 +27,15 @@ func canGenerate(alg string) bool {
 	return false
 }
 
-// isSigningAlg reports whether a stored key with alg may sign (JWS).
-func isSigningAlg(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA":
-		return true
-	}
-	return false
+// SigningAlgorithms are the JWS algorithms a stored key may sign with: what
+// ID tokens, JWT access tokens and logout tokens can carry, so discovery
+// lists exactly these.
+func SigningAlgorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 }
+
+// isSigningAlg reports whether a stored key with alg may sign (JWS).
+func isSigningAlg(alg string) bool { return slices.Contains(SigningAlgorithms(), alg) }
 
 // maxNameLen bounds set names and kids (they are path segments and
 // database keys).

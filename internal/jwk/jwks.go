@@ -30,9 +30,10 @@ type jwksBody struct {
 }
 
 // NewJWKS builds the handler for the broadcast sets. maxAge is advertised
-// in Cache-Control; keep it short (a minute) because a key added by a
-// rotation signs at once, and relying parties that cache the document too
-// long would not yet know it.
+// in Cache-Control; keep it short (a minute) because a key added by hand
+// signs at once, and relying parties that cache the document too long
+// would not yet know it. (Automatic rotation publishes ahead instead:
+// keys.rotation.publish_before.)
 func NewJWKS(m *Manager, broadcast []string, maxAge time.Duration) *JWKS {
 	return &JWKS{manager: m, sets: append([]string(nil), broadcast...), maxAge: maxAge}
 }

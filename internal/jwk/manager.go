@@ -27,6 +27,13 @@ type ManagerDeps struct {
 	// PollInterval is how often Run asks the store whether another instance
 	// changed keys (default 5s).
 	PollInterval time.Duration
+	// Rotation, when set, turns on automatic rotation of the ID token and
+	// access token sets (keys.rotation.*): Run then also runs a rotation
+	// round at start and every RotationCheck. See rotation.go.
+	Rotation *RotationPolicy
+	// RotationCheck is how often Run runs a rotation round (default
+	// DefaultRotationCheck).
+	RotationCheck time.Duration
 }
 
 // Manager generates, imports, deletes and serves keys. Reads on the request
@@ -41,6 +48,9 @@ type Manager struct {
 	rand    io.Reader
 	rsaBits int
 	poll    time.Duration
+	// rotation is nil when automatic rotation is off.
+	rotation      *RotationPolicy
+	rotationCheck time.Duration
 
 	snap atomic.Pointer[snapshot]
 	// reloadMu serialises snapshot rebuilds so two reloads never race to
@@ -69,18 +79,37 @@ func NewManager(d ManagerDeps) (*Manager, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Rotation != nil {
+		if err := d.Rotation.check(); err != nil {
+			return nil, err
+		}
+		p := *d.Rotation // a copy: the caller cannot change it later
+		d.Rotation = &p
+	}
+	if d.RotationCheck <= 0 {
+		d.RotationCheck = DefaultRotationCheck
+	}
 	m := &Manager{store: d.Store, keyring: d.Keyring, log: d.Log, now: d.Now, rand: d.Rand,
-		rsaBits: d.RSABits, poll: d.PollInterval}
+		rsaBits: d.RSABits, poll: d.PollInterval, rotation: d.Rotation, rotationCheck: d.RotationCheck}
 	m.snap.Store(&snapshot{sets: map[string][]*entry{}})
 	return m, nil
 }
 
 // Run polls Store.KeysVersion every PollInterval and reloads the snapshot
 // when it changed, so keys added or removed by another instance are used
-// and published within seconds. It returns when ctx ends.
+// and published within seconds. With rotation configured it also runs a
+// rotation round at once and then every RotationCheck. It returns when ctx
+// ends.
 func (m *Manager) Run(ctx context.Context) {
 	t := time.NewTicker(m.poll)
 	defer t.Stop()
+	var rotate <-chan time.Time // nil, never ready, when rotation is off
+	if m.rotation != nil {
+		m.rotateLogged(ctx)
+		r := time.NewTicker(m.rotationCheck)
+		defer r.Stop()
+		rotate = r.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -89,6 +118,8 @@ func (m *Manager) Run(ctx context.Context) {
 			if err := m.Poll(ctx); err != nil && ctx.Err() == nil {
 				m.log.Warn("jwk: reloading keys failed; serving the previous snapshot", "error", err.Error())
 			}
+		case <-rotate:
+			m.rotateLogged(ctx)
 		}
 	}
 }

@@ -15,9 +15,10 @@ var (
 	_ KeySource    = (*Manager)(nil)
 )
 
-// Signer returns the signer of the newest key of set that has a private
-// half and use "sig", with that key's public half. In steady state it reads
-// only the snapshot. A set not loaded yet is loaded once. When the ID token
+// Signer returns the signer of the key of set that signs now (see
+// signingIndex: the newest private "sig" key whose not-before time, its
+// stored CreatedAt, has passed), with that key's public half. In steady
+// state it reads only the snapshot. A set not loaded yet is loaded once. When the ID token
 // or access token set has no signing key (an operator deleted the last
 // one), a new RS256 key is created, as at first start, so issuing tokens
 // never stops; any other set without a signing key is storage.ErrNotFound.
@@ -27,10 +28,8 @@ func (m *Manager) Signer(ctx context.Context, set string) (jose.Signer, jose.JSO
 		if err != nil {
 			return nil, jose.JSONWebKey{}, err
 		}
-		for _, e := range entries {
-			if e.signer != nil {
-				return e.signer, e.public, nil
-			}
+		if i := signingIndex(entries, m.now()); i >= 0 {
+			return entries[i].signer, entries[i].public, nil
 		}
 		if attempt > 0 || (set != SetIDToken && set != SetAccessToken) {
 			return nil, jose.JSONWebKey{}, fmt.Errorf("jwk: set %q has no private signing key: %w", set, storage.ErrNotFound)
@@ -105,10 +104,8 @@ func (m *Manager) TypedSigner(ctx context.Context, set, typ string) (jose.Signer
 	if err != nil {
 		return nil, jose.JSONWebKey{}, err
 	}
-	for _, e := range entries {
-		if e.signer == nil {
-			continue
-		}
+	if i := signingIndex(entries, m.now()); i >= 0 {
+		e := entries[i]
 		opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
 		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(e.private.Algorithm), Key: e.private}, opts)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -27,6 +29,9 @@ type entry struct {
 	public  jose.JSONWebKey
 	private *jose.JSONWebKey
 	signer  jose.Signer
+	// notBefore is the stored CreatedAt: the key signs from then on (see
+	// signingIndex); a key made by automatic rotation has it in the future.
+	notBefore time.Time
 	// rawPublic and sealed identify the stored row, so a reload reuses
 	// this entry instead of opening and parsing the key again.
 	rawPublic []byte
@@ -106,17 +111,25 @@ func (m *Manager) loadSet(ctx context.Context, set string, prev []*entry) ([]*en
 
 func findSame(prev []*entry, rec *Record) *entry {
 	for _, e := range prev {
-		if e.public.KeyID == rec.KID && bytes.Equal(e.rawPublic, rec.Public) && bytes.Equal(e.sealed, rec.SealedPrivate) {
+		if e.public.KeyID == rec.KID && e.notBefore.Equal(rec.CreatedAt) &&
+			bytes.Equal(e.rawPublic, rec.Public) && bytes.Equal(e.sealed, rec.SealedPrivate) {
 			return e
 		}
 	}
 	return nil
 }
 
-// sortNewestFirst orders by CreatedAt descending; the store promises this
-// order already, but the choice of signing key must not depend on it.
+// sortNewestFirst orders by CreatedAt descending, then kid descending (the
+// store's order). The store promises this order already, but the choice of
+// signing key must not depend on it: every instance must pick the same key,
+// even between two keys created in the same microsecond.
 func sortNewestFirst(recs []*Record) {
-	slices.SortStableFunc(recs, func(a, b *Record) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortFunc(recs, func(a, b *Record) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.KID, a.KID)
+	})
 }
 
 // openRecord parses the public half, opens and parses the private half and
@@ -126,7 +139,7 @@ func (m *Manager) openRecord(rec *Record) (*entry, error) {
 	if err := pub.UnmarshalJSON(rec.Public); err != nil || !pub.IsPublic() {
 		return nil, fmt.Errorf("jwk: stored public key %q of set %q is not a public JWK", rec.KID, rec.Set)
 	}
-	e := &entry{public: pub, rawPublic: rec.Public, sealed: rec.SealedPrivate}
+	e := &entry{public: pub, notBefore: rec.CreatedAt, rawPublic: rec.Public, sealed: rec.SealedPrivate}
 	if rec.SealedPrivate == nil {
 		return e, nil
 	}

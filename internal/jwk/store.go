@@ -15,7 +15,11 @@ type Record struct {
 	// SealedPrivate is the AEAD-sealed private JWK JSON; nil for imported
 	// public-only keys.
 	SealedPrivate []byte
-	CreatedAt     time.Time
+	// CreatedAt is when the key was stored, and also when it may start
+	// signing: the newest signing key whose CreatedAt has passed signs. A
+	// key made by automatic rotation is stored with a CreatedAt in the
+	// future, so it is published before it signs (rotation.go).
+	CreatedAt time.Time
 }
 
 // Store persists JSON Web Keys.
@@ -26,6 +30,12 @@ type Store interface {
 	// reports whether it did. It must be atomic across processes: when many
 	// instances start at once against one database, exactly one inserts.
 	AddKeyIfSetEmpty(ctx context.Context, rec *Record) (bool, error)
+	// AddKeyIfNoneAfter inserts rec only when no key of its set has a
+	// CreatedAt after cutoff (an empty set qualifies) and reports
+	// whether it did. It must be atomic across processes: of many
+	// instances rotating the set at once, exactly one inserts, and the
+	// others' checks see its key.
+	AddKeyIfNoneAfter(ctx context.Context, rec *Record, cutoff time.Time) (bool, error)
 	// ReplaceKey inserts or overwrites (Set, KID) (PUT semantics).
 	ReplaceKey(ctx context.Context, rec *Record) error
 	// ReplaceSet makes recs (all of set) the whole content of set, in one

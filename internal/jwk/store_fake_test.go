@@ -1,12 +1,15 @@
 package jwk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/signet-oidc/signet/internal/storage"
 )
@@ -47,6 +50,17 @@ func (f *fakeStore) AddKeyIfSetEmpty(_ context.Context, rec *Record) (bool, erro
 	defer f.lock()()
 	if len(f.sets[rec.Set]) > 0 {
 		return false, nil
+	}
+	f.put(rec)
+	return true, nil
+}
+
+func (f *fakeStore) AddKeyIfNoneAfter(_ context.Context, rec *Record, cutoff time.Time) (bool, error) {
+	defer f.lock()()
+	for _, r := range f.sets[rec.Set] {
+		if r.CreatedAt.After(cutoff) {
+			return false, nil
+		}
 	}
 	f.put(rec)
 	return true, nil
@@ -134,4 +148,36 @@ func (f *fakeStore) records(set string) []Record {
 		out = append(out, r)
 	}
 	return out
+}
+
+// SealedKeysAfter and SwapSealedKey make fakeStore a ResealStore.
+func (f *fakeStore) SealedKeysAfter(_ context.Context, set, kid string, limit int) ([]*Record, error) {
+	defer f.lock()()
+	var out []*Record
+	for _, keys := range f.sets {
+		for _, r := range keys {
+			if r.SealedPrivate != nil && (r.Set > set || r.Set == set && r.KID > kid) {
+				out = append(out, &r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *Record) int {
+		if a.Set != b.Set {
+			return strings.Compare(a.Set, b.Set)
+		}
+		return strings.Compare(a.KID, b.KID)
+	})
+	return out[:min(limit, len(out))], nil
+}
+
+func (f *fakeStore) SwapSealedKey(_ context.Context, set, kid string, old, next []byte) (bool, error) {
+	defer f.lock()()
+	r, ok := f.sets[set][kid]
+	if !ok || !bytes.Equal(r.SealedPrivate, old) {
+		return false, nil
+	}
+	r.SealedPrivate = slices.Clone(next)
+	f.sets[set][kid] = r
+	f.version++
+	return true, nil
 }

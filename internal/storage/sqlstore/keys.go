@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/signet-oidc/signet/internal/jwk"
 	"github.com/signet-oidc/signet/internal/storage"
@@ -25,7 +26,9 @@ import (
 const keyCols = "set_id, kid, public_jwk, sealed_private, created_at"
 
 type keySQL struct {
-	bump, count, insert, replace, get, list, delete, deleteSet, version string
+	bump, count, countAfter, insert, replace, get, list, delete, deleteSet, version string
+	// sealedAfter and swapSealed serve re-encryption (reseal.go).
+	sealedAfter, swapSealed string
 }
 
 func buildKeySQL(d dialect) keySQL {
@@ -33,8 +36,9 @@ func buildKeySQL(d dialect) keySQL {
 	return keySQL{
 		bump: d.rebind("INSERT INTO jwk_sets (set_id, generation) VALUES (?, 1)" +
 			d.onConflict([]string{"set_id"}, nil, "generation = jwk_sets.generation + 1")),
-		count:  d.rebind("SELECT COUNT(*) FROM jwk_keys WHERE set_id = ?"),
-		insert: d.rebind(insert),
+		count:      d.rebind("SELECT COUNT(*) FROM jwk_keys WHERE set_id = ?"),
+		countAfter: d.rebind("SELECT COUNT(*) FROM jwk_keys WHERE set_id = ? AND created_at > ?"),
+		insert:     d.rebind(insert),
 		replace: d.rebind(insert + d.onConflict([]string{"set_id", "kid"},
 			[]string{"public_jwk", "sealed_private", "created_at"})),
 		get:       d.rebind("SELECT " + keyCols + " FROM jwk_keys WHERE set_id = ? AND kid = ?"),
@@ -42,6 +46,9 @@ func buildKeySQL(d dialect) keySQL {
 		delete:    d.rebind("DELETE FROM jwk_keys WHERE set_id = ? AND kid = ?"),
 		deleteSet: d.rebind("DELETE FROM jwk_keys WHERE set_id = ?"),
 		version:   "SELECT COALESCE(SUM(generation), 0) FROM jwk_sets",
+		sealedAfter: d.rebind("SELECT " + keyCols + " FROM jwk_keys WHERE sealed_private IS NOT NULL" +
+			" AND (set_id > ? OR (set_id = ? AND kid > ?)) ORDER BY set_id, kid LIMIT ?"),
+		swapSealed: d.rebind("UPDATE jwk_keys SET sealed_private = ? WHERE set_id = ? AND kid = ? AND sealed_private = ?"),
 	}
 }
 
@@ -96,6 +103,39 @@ func (s *Store) AddKeyIfSetEmpty(ctx context.Context, rec *jwk.Record) (bool, er
 		}
 		if _, err := q.exec(ctx, s.keys.insert, s.keyArgs(rec)...); err != nil {
 			return s.d.classify("add first key", err)
+		}
+		added = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return added, nil
+}
+
+// AddKeyIfNoneAfter inserts rec only if no key of its set has a
+// created_at after cutoff, atomically across processes (the set
+// lock serialises the check with every other writer of the set), and
+// reports whether it did. When it does not insert it rolls back, so
+// KeysVersion does not move.
+func (s *Store) AddKeyIfNoneAfter(ctx context.Context, rec *jwk.Record, cutoff time.Time) (bool, error) {
+	if err := checkKey("add rotated key", rec); err != nil {
+		return false, err
+	}
+	added := false
+	err := s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, rec.Set); err != nil {
+			return s.d.classify("add rotated key", err)
+		}
+		var n int64
+		if err := q.queryRow(ctx, s.keys.countAfter, rec.Set, s.d.timeArg(cutoff)).Scan(&n); err != nil {
+			return s.d.classify("add rotated key", err)
+		}
+		if n > 0 {
+			return errRollback
+		}
+		if _, err := q.exec(ctx, s.keys.insert, s.keyArgs(rec)...); err != nil {
+			return s.d.classify("add rotated key", err)
 		}
 		added = true
 		return nil
@@ -221,6 +261,42 @@ func (s *Store) deleteKeys(ctx context.Context, set, stmt string, args ...any) e
 		}
 		return nil
 	})
+}
+
+// SealedKeysAfter returns up to limit keys with a private half, ordered by
+// set then kid (bytewise), strictly after (set, kid). One query.
+func (s *Store) SealedKeysAfter(ctx context.Context, set, kid string, limit int) ([]*jwk.Record, error) {
+	if limit <= 0 {
+		return nil, errors.New("sqlstore: sealed keys: limit must be positive")
+	}
+	return queryAll(ctx, s.q(), "list sealed keys", scanKey, s.keys.sealedAfter, set, set, kid, limit)
+}
+
+// SwapSealedKey replaces the sealed private half of (set, kid) with next
+// only if it still is old (a compare-and-swap, so a key replaced
+// meanwhile is left alone), and reports whether it did. Like every key
+// mutation it bumps the set's generation, so KeysVersion moves; when
+// nothing is swapped it rolls back and KeysVersion stays.
+func (s *Store) SwapSealedKey(ctx context.Context, set, kid string, old, next []byte) (bool, error) {
+	if !storable(set) || !storable(kid) || old == nil || next == nil {
+		return false, nil
+	}
+	swapped := false
+	err := s.inTx(ctx, func(q counted) error {
+		if _, err := q.exec(ctx, s.keys.bump, set); err != nil {
+			return s.d.classify("swap sealed key", err)
+		}
+		n, err := q.execN(ctx, s.keys.swapSealed, next, set, kid, old)
+		if err != nil {
+			return s.d.classify("swap sealed key", err)
+		}
+		if n == 0 {
+			return errRollback
+		}
+		swapped = true
+		return nil
+	})
+	return swapped, err
 }
 
 // KeysVersion changes whenever any key is added, replaced or deleted. One

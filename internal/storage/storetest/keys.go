@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +217,75 @@ func testKeysReplaceSet(t *testing.T, open Opener) {
 	}
 	if st := s.Stats(); st.Transactions != 1 || st.Queries != 4 {
 		t.Errorf("ReplaceSet of 2 keys: %+v, want 1 transaction of 4 statements", st)
+	}
+}
+
+// testKeysAddIfNoneAfter: the conditional insert of automatic rotation.
+// The cutoff is exclusive: a key created exactly at it does not block.
+func testKeysAddIfNoneAfter(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	cutoff := baseTime().Add(-time.Hour)
+	add := func(kid string, age time.Duration) bool {
+		t.Helper()
+		added, err := s.AddKeyIfNoneAfter(c, newKey("s", kid, age), cutoff)
+		if err != nil {
+			t.Fatalf("add %s: %v", kid, err)
+		}
+		return added
+	}
+	if !add("first", 2*time.Hour) {
+		t.Error("an empty set refused its first key")
+	}
+	if !add("at-cutoff", time.Hour) {
+		t.Error("refused although every key is older than the cutoff")
+	}
+	// A key in the future (rotation's pending key) blocks the next.
+	if !add("pending", -time.Hour) {
+		t.Error("refused although the newest key was created at the cutoff")
+	}
+	before := version(t, s)
+	if add("second-pending", -2*time.Hour) {
+		t.Error("inserted although a key newer than the cutoff exists")
+	}
+	if after := version(t, s); after != before {
+		t.Errorf("a refused insert moved KeysVersion %q -> %q", before, after)
+	}
+	if got := kidsOf(t, s, "s"); !slices.Equal(got, []string{"pending", "at-cutoff", "first"}) {
+		t.Errorf("set holds %q", got)
+	}
+	if _, err := s.AddKeyIfNoneAfter(c, newKey("s", "first", 3*time.Hour), baseTime().Add(100*time.Hour)); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("a kid taken: err = %v, want ErrConflict", err)
+	}
+}
+
+// testConcurrentAddKeyIfNoneAfter: instances rotating at once with the same
+// cutoff insert exactly one successor.
+func testConcurrentAddKeyIfNoneAfter(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	for round := range 5 {
+		set := fmt.Sprint("rotating-", round)
+		if err := s.AddKey(c, newKey(set, "signing", 10*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		winners := 0
+		errs := race(contenders, func(i int) error {
+			// Each contender's successor signs in the future, as rotation's do.
+			added, err := s.AddKeyIfNoneAfter(c, newKey(set, fmt.Sprint("k", i), -time.Hour), baseTime().Add(-time.Hour))
+			if added {
+				mu.Lock()
+				winners++
+				mu.Unlock()
+			}
+			return err
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		if keys := kidsOf(t, s, set); winners != 1 || len(keys) != 2 {
+			t.Errorf("round %d: %d winners, keys %q; want exactly one successor", round, winners, keys)
+		}
 	}
 }

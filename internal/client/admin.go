@@ -81,11 +81,14 @@ func (a *Admin) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *Admin) handleDelete(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if len(id) > maxIDLen {
-		return notFound()
+	old, err := a.get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
-	if err := a.Store.DeleteClient(r.Context(), id); err != nil {
+	if err := refuseManaged(old); err != nil {
+		return err
+	}
+	if err := a.Store.DeleteClient(r.Context(), old.ID); err != nil {
 		return storeError(err, "deleting client")
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -148,6 +151,9 @@ func (a *Admin) Update(ctx context.Context, id string, c *Client) (*Client, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseManaged(old); err != nil {
+		return nil, err
+	}
 	return a.replace(ctx, old, c)
 }
 
@@ -155,6 +161,9 @@ func (a *Admin) Update(ctx context.Context, id string, c *Client) (*Client, erro
 func (a *Admin) SetLifespans(ctx context.Context, id string, l Lifespans) (*Client, error) {
 	old, err := a.get(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseManaged(old); err != nil {
 		return nil, err
 	}
 	next := *old

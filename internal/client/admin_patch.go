@@ -77,6 +77,9 @@ func (a *Admin) Patch(ctx context.Context, id string, doc []byte) (*Client, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseManaged(old); err != nil {
+		return nil, err
+	}
 	next, err := applyPatch(old, patch)
 	if err != nil {
 		return nil, err

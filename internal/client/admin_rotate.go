@@ -53,6 +53,9 @@ func (a *Admin) RotateSecret(ctx context.Context, id string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseManaged(old); err != nil {
+		return nil, err
+	}
 	if !needsSecret(old.TokenEndpointAuthMethod) {
 		return nil, httpx.BadRequest("The client authenticates with token_endpoint_auth_method %s, which uses no client secret; there is nothing to rotate.", old.TokenEndpointAuthMethod)
 	}
@@ -98,6 +101,9 @@ func keepRotated(old *Client, at time.Time) []StoredSecret {
 func (a *Admin) DeleteRotatedSecrets(ctx context.Context, id string) (*Client, error) {
 	old, err := a.get(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseManaged(old); err != nil {
 		return nil, err
 	}
 	if len(old.Credentials.Rotated) == 0 {

@@ -81,6 +81,13 @@ type Credentials struct {
 	// RegistrationTokenDigest is the SHA-256 of the RFC 7592 registration
 	// access token of a dynamically registered client; nil otherwise.
 	RegistrationTokenDigest []byte `json:"registration_token_digest,omitempty"`
+	// ManagedBy is ManagedByConfig for a client declared in the
+	// configuration file (clients.declared), which the admin API refuses to
+	// change; empty for every other client. It is kept here, beside the
+	// secrets, because this is the part of the record that no request body
+	// can set and no response shows, so the admin API's PUT cannot drop it
+	// and metadata stays the operator's own.
+	ManagedBy string `json:"managed_by,omitempty"`
 }
 
 // StoredSecret is one rotated-out secret.

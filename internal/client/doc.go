@@ -17,5 +17,10 @@
 // response view, which carries client_secret only when it was just set.
 //
 // What is stored but never shown: SecretHash and Credentials (the sealed
-// secret, rotated secrets, the registration access token's digest).
+// secret, rotated secrets, the registration access token's digest, the
+// ManagedBy mark).
+//
+// Declared clients (declarative.go): app syncs the configuration's
+// clients.declared through Admin.Sync at start-up and on reload, with the
+// same defaults and validation; the admin API then refuses to change them.
 package client

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage/sqlstore"
 	"github.com/signet-oidc/signet/internal/token"
+	"github.com/signet-oidc/signet/internal/tracing"
 	"github.com/signet-oidc/signet/internal/trust"
 )
 
@@ -39,16 +41,25 @@ type App struct {
 	admin  http.Handler
 	// publicPatterns and adminPatterns list the mounted routes.
 	publicPatterns, adminPatterns []string
-	// stopBackground ends the key poller started by New and waits for it
-	// and for back-channel logout deliveries, so that neither uses a closed
-	// database.
+	// now is the clock (the certificate reload check uses it).
+	now func() time.Time
+	// clients and devIdentity are what Reconfigure needs: the declared
+	// clients are synced through the admin API's rules, and whether the
+	// development identity app is mounted is fixed at start-up.
+	clients     *client.Admin
+	devIdentity bool
+	// tracing is nil unless tracing.provider is set; Close flushes it.
+	tracing *tracing.Tracing
+	// stopBackground ends the key poller and the background janitor
+	// started by New and waits for them and for back-channel logout
+	// deliveries, so that none uses a closed database.
 	stopBackground func()
 }
 
 // New builds every component in dependency order. It opens (and for SQLite
 // migrates) the database, creates the signing keys on first start and
-// returns an App ready to serve. It starts one background task, the key
-// poller, which Close stops.
+// returns an App ready to serve. It starts the background tasks, the key
+// poller and (with janitor.enabled) the janitor, which Close stops.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	o := options{now: time.Now, rand: rand.Reader}
 	for _, opt := range opts {
@@ -58,21 +69,29 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("secrets.system: %w", err)
 	}
-	db, err := sqlstore.Open(ctx, cfg.DSN, sqlstore.Options{Log: log})
+	// Tracing comes before the database, whose statements it traces.
+	tr, err := tracing.New(ctx, cfg.Tracing, tracing.Deps{Log: log, Version: Version})
 	if err != nil {
+		return nil, err
+	}
+	db, err := sqlstore.Open(ctx, cfg.DSN, sqlstore.Options{Log: log, Tracer: statementTracer(tr)})
+	if err != nil {
+		_ = stopTracing(tr)
 		// An ErrSchemaBehind error already names the command that fixes it.
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	a, err := assemble(ctx, cfg, log, o, keyring, db)
+	a, err := assemble(ctx, cfg, log, o, keyring, db, tr)
 	if err != nil {
 		db.Close()
+		_ = stopTracing(tr)
 		return nil, err
 	}
 	return a, nil
 }
 
 // assemble builds everything that stands on the keyring and the database.
-func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o options, keyring *secret.Keyring, db *sqlstore.Store) (*App, error) {
+func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o options, keyring *secret.Keyring, db *sqlstore.Store,
+	tr *tracing.Tracing) (*App, error) {
 	// --dev without a login app: Signet's own pages become urls.login,
 	// urls.consent and urls.logout, before anything reads them.
 	cfg, devIdentity := devapp.Configure(cfg)
@@ -82,7 +101,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	live := config.NewLive(cfg)
 	keys, err := jwk.NewManager(jwk.ManagerDeps{
 		Store: db, Keyring: keyring, Log: log, Now: o.now, Rand: o.rand, RSABits: o.rsaBits,
-		PollInterval: o.keyPoll,
+		PollInterval: o.keyPoll, Rotation: keyRotation(cfg.Keys.Rotation),
 	})
 	if err != nil {
 		return nil, err
@@ -159,8 +178,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	if err != nil {
 		return nil, err
 	}
-	metricsHandler, err := metrics.New(prometheus.NewRegistry(), metrics.Deps{
+	meters, err := metrics.New(prometheus.NewRegistry(), metrics.Deps{
 		Version: Version, Queries: func() uint64 { return uint64(db.Stats().Queries) },
+		Pool: db.PoolStats, GrantTypes: slices.Collect(maps.Keys(grantTable(grants))),
 	})
 	if err != nil {
 		return nil, err
@@ -179,42 +199,52 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	// Clients: the admin API and dynamic registration share one rule set.
 	clients := &client.Admin{Store: db, Hasher: hasher, Keyring: keyring, Now: o.now, Rand: o.rand,
 		DefaultScope: func() []string { return live.Get().OIDC.DynamicClientRegistration.DefaultScope }}
+	// Clients declared in the configuration file (clients.declared).
+	if err := syncDeclared(ctx, clients, cfg.Clients.Declared, log); err != nil {
+		return nil, err
+	}
 
 	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now}
 	logoutAdmin := &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now}
 
 	h := handlers{
 		render:    httpx.Renderer{Log: log},
-		mw:        httpx.Middleware{Log: log, Renderer: httpx.Renderer{Log: log}, Now: o.now, QuietPaths: quietPaths(cfg)},
+		mw:        httpx.Middleware{Log: log, Renderer: httpx.Renderer{Log: log}, Now: o.now},
 		db:        db,
 		clients:   clients,
 		keysAdmin: jwk.Admin{Manager: keys},
 		jwks:      jwk.NewJWKS(keys, broadcastSets(cfg), time.Minute),
 		discovery: discovery,
-		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants)},
+		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants), Observer: meters},
 		introspect: &oauth2.Introspection{Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now},
 		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
-			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log},
+			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log,
+			Observer: meters},
 		loginConsent:  loginConsent,
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
 		logoutAdmin:   logoutAdmin,
 		logout: &oidc.Logout{Sessions: sessions, Flows: db, Clients: db, IDTokens: idTokens, Sealer: sealer,
-			Notifier: backChannel, Config: live.Get, Log: log, Now: o.now, Rand: o.rand},
+			Notifier: backChannel, Config: live.Get, Log: log, Now: o.now, Rand: o.rand, Observer: meters},
 		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,
 			IDTokens: idTokens, Config: live.Get, Now: o.now},
 		adminTokens:  &oauth2.AdminTokens{Tokens: db, Now: o.now},
 		trustAdmin:   &trust.Admin{Store: db, Now: o.now, Rand: o.rand},
 		registration: &client.Registration{Admin: clients, Config: live.Get},
-		metrics:      metricsHandler,
+		metrics:      meters.Handler(),
 	}
 	if devIdentity {
 		// The dev pages decide through the same values the admin API uses.
 		h.devIdentity = devapp.New(devapp.Deps{Flows: loginConsent, Logouts: logoutAdmin, Keyring: keyring,
 			PublicURL: cfg.PublicURL(), SecureCookie: cfg.CookieSecure(), Password: cfg.DevIdentity.Password,
 			Config: live.Get, Log: log, Rand: o.rand})
+	}
+	// CORS, TLS termination by a proxy and quiet health checks, per port.
+	publicEdge, adminEdge, err := edges(live, cfg, corsClients{Clients: db, Tokens: db, Opaque: opaque, JWT: jwtAT}, log)
+	if err != nil {
+		return nil, err
 	}
 	public, admin := h.publicRoutes(), h.adminRoutes()
 	bg, stop := context.WithCancel(context.Background())
@@ -223,16 +253,25 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		defer close(polling)
 		keys.Run(bg)
 	}()
-	return &App{cfg: live, log: log, db: db, keys: keys,
-		public: h.serve(public, httpx.MaxFormBody), admin: h.serve(admin, httpx.MaxJSONBody),
+	cleaning := startJanitor(bg, live, db, log, o)
+	publicObs := portObservers("public", public.patterns, meters, tr)
+	adminObs := portObservers("admin", admin.patterns, meters, tr)
+	return &App{cfg: live, log: log, db: db, keys: keys, clients: clients, devIdentity: devIdentity, tracing: tr,
+		public: h.serve(public, httpx.MaxFormBody, publicEdge, publicObs), admin: h.serve(admin, httpx.MaxJSONBody, adminEdge, adminObs), now: o.now,
 		publicPatterns: public.patterns, adminPatterns: admin.patterns,
-		stopBackground: func() { stop(); <-polling; backChannel.Wait() }}, nil
+		stopBackground: func() { stop(); <-polling; <-cleaning; backChannel.Wait() }}, nil
 }
 
-// Close stops background work and closes the database.
+// Close stops background work, closes the database and flushes tracing.
 func (a *App) Close() error {
 	a.stopBackground()
-	return a.db.Close()
+	err := a.db.Close()
+	// The last spans are sent after the database closes, so they include
+	// the statements of the final requests.
+	if terr := stopTracing(a.tracing); terr != nil {
+		a.log.Warn("tracing: the last spans were not exported", "error", terr)
+	}
+	return err
 }
 
 // Store exposes the database for tests that count round trips.
@@ -271,10 +310,13 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		BackChannel:          true,
 		TokenAuthMethods:     clientauth.TokenEndpointAuthMethods(),
 		TokenAuthSigningAlgs: clientauth.TokenEndpointAuthSigningAlgs(),
-		IDTokenAlgs:          []string{"RS256"},
-		SubjectTypes:         subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
-		Revocation:           true,
-		Registration:         cfg.OIDC.DynamicClientRegistration.Enabled,
+		// Every algorithm a key of hydra.openid.id-token may have: a key
+		// added or rotated in with another algorithm than RS256 signs at
+		// once, and relying parties allow only what discovery lists.
+		IDTokenAlgs:  jwk.SigningAlgorithms(),
+		SubjectTypes: subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
+		Revocation:   true,
+		Registration: cfg.OIDC.DynamicClientRegistration.Enabled,
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())
@@ -319,13 +361,4 @@ func broadcastSets(cfg *config.Config) []string {
 		}
 	}
 	return sets
-}
-
-// quietPaths are the health checks that serve.*.request_log.disable_for_health
-// keeps out of the access log.
-func quietPaths(cfg *config.Config) map[string]bool {
-	if !cfg.Serve.Public.RequestLog.DisableForHealth && !cfg.Serve.Admin.RequestLog.DisableForHealth {
-		return nil
-	}
-	return map[string]bool{"/health/alive": true, "/health/ready": true}
 }

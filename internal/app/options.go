@@ -3,6 +3,8 @@ package app
 import (
 	"io"
 	"time"
+
+	"github.com/signet-oidc/signet/internal/janitor"
 )
 
 // Option adjusts New for tests only; configuration lives in config.Config.
@@ -15,6 +17,10 @@ type options struct {
 	keyPoll time.Duration
 	// backChannelTimeout bounds one back-channel logout delivery.
 	backChannelTimeout time.Duration
+	// janitorTicks and janitorRounds drive and observe the background
+	// janitor (see WithJanitorTicks in janitor.go).
+	janitorTicks  <-chan time.Time
+	janitorRounds chan<- janitor.Round
 }
 
 // WithClock replaces the wall clock.

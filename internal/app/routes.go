@@ -104,10 +104,14 @@ func (h handlers) adminRoutes() *routeTable {
 
 // serve finishes a route table: unknown paths answer in the OAuth error
 // shape, and every request passes the middleware chain with the port's
-// body limit.
-func (h handlers) serve(t *routeTable, maxBody int64) http.Handler {
+// body limit and quiet paths, then the port's edge (edge.go: TLS
+// termination check, CORS).
+func (h handlers) serve(t *routeTable, maxBody int64, e edge, obs []httpx.Observer) http.Handler {
 	t.mux.Handle("/", h.render.OAuth(notFound))
-	return h.mw.Wrap(t.mux, maxBody)
+	mw := h.mw
+	mw.QuietPaths = e.quiet
+	mw.Observers = obs // metrics and tracing (observe.go)
+	return mw.Wrap(e.wrap(t.mux), maxBody)
 }
 
 // health mounts the probes and /version on a port (Hydra serves them on both).

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/signet-oidc/signet/internal/config"
 )
 
 // TestServeFinishesInFlightRequests: when the context ends (SIGTERM or
@@ -16,6 +18,7 @@ import (
 func TestServeFinishesInFlightRequests(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	a := &App{
+		cfg: config.NewLive(&config.Config{}),
 		log: slog.New(slog.DiscardHandler),
 		public: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(entered)

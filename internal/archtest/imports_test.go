@@ -4,7 +4,7 @@
 // imports_test.go enforces the import direction of GUIDE.md section 2:
 //
 //	config, storage, secret, httpx → assertion → client, jwk, trust → token → flow →
-//	oauth2 → oauth2/authorize, oauth2/clientauth → oidc (janitor, metrics,
+//	oauth2 → oauth2/authorize, oauth2/clientauth → oidc (janitor, metrics, tracing,
 //	devapp beside it) → app → cli
 //
 // A package imports only packages to its left; packages on the same level do
@@ -50,7 +50,7 @@ func layers() [][]string {
 		// import oauth2's shared pieces, oauth2 reaches client
 		// authentication through an interface of its own.
 		{"oauth2/authorize", "oauth2/clientauth"},
-		{"oidc", "janitor", "metrics", "devapp"},
+		{"oidc", "janitor", "metrics", "tracing", "devapp"},
 		{"app"},
 		{"cli"},
 	}

@@ -27,6 +27,8 @@ func adminCommands(env Env) []*cobra.Command {
 			newIntrospectTokenCmd(env)),
 		verb("revoke", "Revoke tokens",
 			newRevokeTokenCmd(env)),
+		verb("hash", "Hash a client secret for the configuration file",
+			newHashClientSecretCmd(env)),
 	}
 }
 

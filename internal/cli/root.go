@@ -51,7 +51,7 @@ func newRoot(env Env) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(env), newMigrateCmd(env), newVersionCmd(env))
+	root.AddCommand(newServeCmd(env), newMigrateCmd(env), newJanitorCmd(env), newRotateCmd(env), newVersionCmd(env))
 	for _, c := range adminCommands(env) {
 		root.AddCommand(c)
 	}
@@ -64,8 +64,19 @@ func newVersionCmd(env Env) *cobra.Command {
 		Short: "Print the version of this binary",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(env.Stdout, "signet", app.Version)
+			b := app.BuildInfo()
+			fmt.Fprintf(env.Stdout, "signet %s\n", b.Version)
+			fmt.Fprintf(env.Stdout, "commit:     %s\n", orUnknown(b.Commit))
+			fmt.Fprintf(env.Stdout, "built:      %s\n", orUnknown(b.BuildDate))
+			fmt.Fprintf(env.Stdout, "go:         %s %s\n", b.GoVersion, b.Platform)
 			return nil
 		},
 	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

@@ -49,11 +49,13 @@ SQLite file in the working directory with a generated system secret.`,
 }
 
 func runServe(cmd *cobra.Command, env Env, files []string, dev bool, serving app.Serving) error {
-	cfg, warnings, err := config.Load(files, env.Environ(), dev)
+	environ := env.Environ()
+	cfg, warnings, err := config.Load(files, environ, dev)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, env.Stderr)
+	log, level := newLevelLogger(cfg.Log, env.Stderr)
+	reloader := newReloader(files, environ, dev, log, level, warnings)
 	for _, w := range warnings {
 		log.Warn(w)
 	}
@@ -66,5 +68,7 @@ func runServe(cmd *cobra.Command, env Env, files []string, dev bool, serving app
 		return fmt.Errorf("starting signet: %w", err)
 	}
 	defer a.Close()
+	// Watch the -c files from now on; the deferred stop runs before Close.
+	defer watchConfig(ctx, reloader, a, log)()
 	return a.ListenAndServe(ctx, serving)
 }

@@ -38,6 +38,39 @@ type Config struct {
 	// serves when no login, consent or logout app is configured. It is
 	// Signet's own key, not Hydra's.
 	DevIdentity DevIdentity `koanf:"dev_identity"`
+	// Keys configures automatic rotation of the ID token and access token
+	// signing keys (keys.rotation.*). Signet's own keys, not Hydra's.
+	Keys Keys `koanf:"keys"`
+	// Janitor runs the cleanup of `signet janitor` inside serve
+	// (janitor.*). Signet's own keys, not Hydra's.
+	Janitor Janitor `koanf:"janitor"`
+}
+
+// Keys is the keys section (Signet only).
+type Keys struct {
+	Rotation KeyRotation `koanf:"rotation"`
+}
+
+// KeyRotation is keys.rotation (docs/key-rotation.md).
+type KeyRotation struct {
+	Enabled bool `koanf:"enabled"`
+	// Interval is how long each key signs before its successor takes over.
+	Interval time.Duration `koanf:"interval"`
+	// PublishBefore is how long a new key is in the JWKS before it signs.
+	PublishBefore time.Duration `koanf:"publish_before"`
+	// RetainAfter is how long a key stays published after it stopped
+	// signing; then it is deleted.
+	RetainAfter time.Duration `koanf:"retain_after"`
+}
+
+// Janitor is the janitor section (Signet only; docs/janitor.md).
+type Janitor struct {
+	// Enabled runs a cleanup round every Interval in serve; of several
+	// instances, the one holding the database lock cleans.
+	Enabled       bool          `koanf:"enabled"`
+	Interval      time.Duration `koanf:"interval"`
+	BatchSize     int           `koanf:"batch_size"`
+	KeepIfYounger time.Duration `koanf:"keep_if_younger"`
 }
 
 // DevIdentity is the dev_identity section (Signet only).
@@ -86,8 +119,11 @@ type RequestLog struct {
 	DisableForHealth bool `koanf:"disable_for_health"`
 }
 
+// TLS is the contract's tls_config. Enabled is a pointer because unset and
+// false differ: serve.admin.tls.enabled: false turns TLS off on the admin
+// port even when serve.tls enables it (see PublicTLS in tls.go).
 type TLS struct {
-	Enabled              bool      `koanf:"enabled"`
+	Enabled              *bool     `koanf:"enabled"`
 	Key                  TLSSource `koanf:"key"`
 	Cert                 TLSSource `koanf:"cert"`
 	AllowTerminationFrom []string  `koanf:"allow_termination_from"`
@@ -324,6 +360,9 @@ type WebfingerJWKS struct {
 
 type Clients struct {
 	HTTP ClientsHTTP `koanf:"http"`
+	// Declared are the clients kept in the configuration file (Signet
+	// only; see clients.go).
+	Declared []DeclaredClient `koanf:"declared"`
 }
 
 type ClientsHTTP struct {
@@ -376,7 +415,10 @@ type OTLP struct {
 }
 
 type RatioSampling struct {
-	SamplingRatio float64 `koanf:"sampling_ratio"`
+	// SamplingRatio is nil when unset, which internal/tracing reads as 1
+	// (every trace): unset and 0 (only traces a caller already sampled)
+	// must differ.
+	SamplingRatio *float64 `koanf:"sampling_ratio"`
 }
 
 // SQA is Hydra's usage-statistics opt-out. The contract lets the section

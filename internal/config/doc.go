@@ -10,4 +10,8 @@
 //
 //	files (-c, in order) -> environment (URLS_SELF_ISSUER ...) -> defaults
 //	  -> decode into Config -> dev-mode fills -> Validate
+//
+// While the server runs, reload.go's Reloader watches the -c files and runs
+// the same Load again; Merge keeps the keys that need a restart at their
+// running values, and app.Reconfigure stores the result in the Live.
 package config

@@ -79,6 +79,12 @@ func parseEnv(k Key, raw string) (any, string) {
 			return nil, `must be a JSON object such as {"Authorization":"Bearer ..."}`
 		}
 		return m, ""
+	case KindObjectList:
+		var items []any
+		if err := json.Unmarshal([]byte(raw), &items); err != nil {
+			return nil, `must be a JSON array of objects such as [{"client_id":"app"}]`
+		}
+		return items, ""
 	}
 	return raw, "" // strings, durations ("-1" included) and hook URLs
 }

@@ -16,6 +16,10 @@ func implementedKeys() []string {
 	return []string{
 		"dsn", "dev", "version",
 		"dev_identity.password", // issue 6: the development identity app
+		// Issue 7: the background janitor (Signet only).
+		"janitor.enabled", "janitor.interval", "janitor.batch_size", "janitor.keep_if_younger",
+		// Issue 7: automatic key rotation (Signet only).
+		"keys.rotation.enabled", "keys.rotation.interval", "keys.rotation.publish_before", "keys.rotation.retain_after",
 		"log.level", "log.format",
 		"serve.public.host", "serve.public.port", "serve.public.request_log.disable_for_health",
 		"serve.admin.host", "serve.admin.port", "serve.admin.request_log.disable_for_health",
@@ -48,6 +52,26 @@ func implementedKeys() []string {
 		"oauth2.refresh_token_hook.auth.config.value",
 		// Signet sends no usage statistics, so opting out is always in effect.
 		"sqa", "sqa.opt_out",
+		// Issue 7 (edge): CORS, TLS per port, Unix sockets (docs/tls-cors.md).
+		"serve.public.cors.enabled", "serve.public.cors.allowed_origins", "serve.public.cors.allowed_methods",
+		"serve.public.cors.allowed_headers", "serve.public.cors.exposed_headers", "serve.public.cors.allow_credentials",
+		"serve.public.cors.max_age", "serve.public.cors.debug", "serve.public.cors.options_passthrough",
+		"serve.admin.cors.enabled", "serve.admin.cors.allowed_origins", "serve.admin.cors.allowed_methods",
+		"serve.admin.cors.allowed_headers", "serve.admin.cors.exposed_headers", "serve.admin.cors.allow_credentials",
+		"serve.admin.cors.max_age", "serve.admin.cors.debug", "serve.admin.cors.options_passthrough",
+		"serve.tls.enabled", "serve.tls.cert.path", "serve.tls.cert.base64", "serve.tls.key.path",
+		"serve.tls.key.base64", "serve.tls.allow_termination_from",
+		"serve.public.tls.enabled", "serve.public.tls.cert.path", "serve.public.tls.cert.base64",
+		"serve.public.tls.key.path", "serve.public.tls.key.base64", "serve.public.tls.allow_termination_from",
+		"serve.admin.tls.enabled", "serve.admin.tls.cert.path", "serve.admin.tls.cert.base64",
+		"serve.admin.tls.key.path", "serve.admin.tls.key.base64", "serve.admin.tls.allow_termination_from",
+		"serve.public.socket.owner", "serve.public.socket.group", "serve.public.socket.mode",
+		"serve.admin.socket.owner", "serve.admin.socket.group", "serve.admin.socket.mode",
+		// Issue 7 (observe): OpenTelemetry tracing over OTLP/HTTP
+		// (docs/observability.md); provider jaeger and zipkin are refused.
+		"tracing.provider", "tracing.service_name", "tracing.deployment_environment",
+		"tracing.providers.otlp.server_url", "tracing.providers.otlp.insecure",
+		"tracing.providers.otlp.sampling.sampling_ratio", "tracing.providers.otlp.authorization_header",
 	}
 }
 
@@ -86,6 +110,17 @@ func coreKeys() []Key {
 		str("dsn").sensitive().def(DefaultDSN),
 		boolean("dev"),
 		str("dev_identity.password").sensitive().signetOnly(),
+		// The background janitor (docs/janitor.md); off by default.
+		boolean("janitor.enabled").signetOnly(),
+		duration("janitor.interval").positive().def("1h").signetOnly(),
+		integer("janitor.batch_size").between(1, 10000).def(1000).signetOnly(),
+		duration("janitor.keep_if_younger").def("0s").signetOnly(),
+		// Automatic rotation of the ID token and access token signing keys
+		// (docs/key-rotation.md); off by default.
+		boolean("keys.rotation.enabled").signetOnly(),
+		duration("keys.rotation.interval").positive().def("720h").signetOnly(),
+		duration("keys.rotation.publish_before").def("24h").signetOnly(),
+		duration("keys.rotation.retain_after").def("168h").signetOnly(),
 		str("version").format(FormatSemver),
 		boolean("db.ignore_unknown_table_columns"),
 		str("log.level").enum("panic", "fatal", "error", "warn", "info", "debug", "trace").def("info"),
@@ -96,6 +131,8 @@ func coreKeys() []Key {
 		str("log.redaction_text"),
 		boolean("clients.http.disallow_private_ip_ranges"),
 		strs("clients.http.private_ip_exception_urls").format(FormatURIRef),
+		// Clients kept in the configuration file (config/clients.go, docs/instances.md).
+		Key{Path: "clients.declared", Kind: KindObjectList}.signetOnly(),
 	}
 }
 

@@ -18,6 +18,10 @@ import (
 type Loader struct {
 	Rand io.Reader // source of the dev-mode system secret
 	Keys []Key     // accepted keys; nil means DefaultKeys()
+	// SkipValidation returns the configuration without the rules across
+	// keys (secrets.system, the issuer…): `signet janitor -c` reads only
+	// the DSN and a few lifetimes, as Hydra's janitor does.
+	SkipValidation bool
 }
 
 // Load reads files (each -c flag, in order; later files override earlier
@@ -57,6 +61,12 @@ func (l Loader) Load(files, environ []string, dev bool) (*Config, []string, erro
 		return nil, warnings, err
 	}
 	warnings = append(warnings, devWarnings...)
+	if l.SkipValidation {
+		return cfg, warnings, nil
+	}
+	if ps := declaredProblems(cfg, environ); len(ps) > 0 {
+		return nil, warnings, &Error{Problems: ps}
+	}
 	if err := Validate(cfg); err != nil {
 		return nil, warnings, err
 	}

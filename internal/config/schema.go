@@ -15,6 +15,7 @@ const (
 	KindStringMap       // object whose values are strings (header maps); JSON object in env
 	KindHook            // a URL string, or a webhook object whose fields are keys of their own
 	KindOpen            // object that also takes keys the contract does not list (sqa, feature_flags)
+	KindObjectList      // array of objects whose fields the reading feature checks (clients.declared); JSON array in env
 )
 
 // Status says what Signet does with a key today.

@@ -55,20 +55,6 @@ func (c *Config) AdminURL() string {
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(c.Serve.Admin.Port)) + "/"
 }
 
-// PublicTLS is the TLS setting for the public port: serve.public.tls when it
-// says anything, otherwise the shared serve.tls.
-func (c *Config) PublicTLS() TLS { return tlsFor(c.Serve.Public.TLS, c.Serve.TLS) }
-
-// AdminTLS is the TLS setting for the admin port, like PublicTLS.
-func (c *Config) AdminTLS() TLS { return tlsFor(c.Serve.Admin.TLS, c.Serve.TLS) }
-
-func tlsFor(own, shared TLS) TLS {
-	if own.Enabled || own.Key != (TLSSource{}) || own.Cert != (TLSSource{}) {
-		return own
-	}
-	return shared
-}
-
 func withSlash(u string) string {
 	if strings.HasSuffix(u, "/") {
 		return u

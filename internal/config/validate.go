@@ -60,11 +60,9 @@ func Validate(c *Config) error {
 	if pub.Port == adm.Port && pub.Host == adm.Host && !strings.HasPrefix(pub.Host, "unix:") {
 		add("serve.admin.port", "must differ from serve.public.port (both are %d)", pub.Port)
 	}
-	for key, t := range map[string]TLS{"serve.tls": c.Serve.TLS, "serve.public.tls": pub.TLS, "serve.admin.tls": adm.TLS} {
-		if msg := tlsProblem(t); msg != "" {
-			add(key, "%s", msg)
-		}
-	}
+	ps = append(ps, listenProblems(c)...)
+	ps = append(ps, tlsProblems(c)...)
+	ps = append(ps, corsProblems(c)...)
 	sub := c.OIDC.SubjectIdentifiers
 	if slices.Contains(sub.SupportedTypes, "pairwise") && sub.Pairwise.Salt == "" {
 		add("oidc.subject_identifiers.pairwise.salt", "is required when supported_types includes pairwise")
@@ -78,25 +76,13 @@ func Validate(c *Config) error {
 	for key, h := range map[string]Hook{"oauth2.token_hook": c.OAuth2.TokenHook, "oauth2.refresh_token_hook": c.OAuth2.RefreshTokenHook} {
 		ps = append(ps, hookProblems(key, h)...)
 	}
+	ps = append(ps, rotationProblems(c)...)
 	if len(ps) == 0 {
 		return nil
 	}
 	// Map iteration above is unordered; sort so messages are stable.
 	slices.SortFunc(ps, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 	return &Error{Problems: ps}
-}
-
-// tlsProblem refuses any TLS setting while Signet cannot terminate TLS
-// itself. Accepting the keys with a warning, as for other features not yet
-// built, would serve tokens and secrets over plain HTTP on a port the
-// operator configured for TLS, or accept plain HTTP from addresses outside
-// allow_termination_from.
-func tlsProblem(t TLS) string {
-	if !t.Enabled && t.Key == (TLSSource{}) && t.Cert == (TLSSource{}) && len(t.AllowTerminationFrom) == 0 {
-		return ""
-	}
-	return "Signet does not terminate TLS yet and will not serve plain HTTP where TLS was configured: " +
-		"terminate TLS in front of Signet (a load balancer or reverse proxy) and remove this setting"
 }
 
 // issuerProblem: the issuer is what tokens carry in "iss" and what clients

@@ -100,11 +100,16 @@ func TestStartUpRules(t *testing.T) {
 		{"non-http issuer in dev", "", []string{"URLS_SELF_ISSUER=ftp://a.example/"}, true, "urls.self.issuer", "https"},
 		{"same port twice", "serve:\n  admin:\n    port: 4444\n", baseEnv(), false, "serve.admin.port", "must differ"},
 		{"pairwise without salt", "oidc:\n  subject_identifiers:\n    supported_types: [public, pairwise]\n", baseEnv(), false, "oidc.subject_identifiers.pairwise.salt", "required"},
-		// TLS is refused until Signet terminates it: silently serving plain
-		// HTTP where TLS was configured would expose tokens.
-		{"tls certificate configured", "serve:\n  public:\n    tls:\n      key: {path: k.pem}\n      cert: {path: c.pem}\n", baseEnv(), false, "serve.public.tls", "does not terminate TLS"},
-		{"tls enabled for both ports", "serve:\n  tls:\n    enabled: true\n", baseEnv(), false, "serve.tls", "does not terminate TLS"},
-		{"tls termination allow list", "serve:\n  admin:\n    tls:\n      allow_termination_from: [10.0.0.0/8]\n", baseEnv(), false, "serve.admin.tls", "does not terminate TLS"},
+		// TLS: HTTPS needs a certificate and a key; a source is a path or
+		// base64, not both; Signet never invents a self-signed certificate.
+		{"tls enabled without certificate", "serve:\n  tls:\n    enabled: true\n", baseEnv(), false, "serve.public.tls", "missing"},
+		{"tls key without certificate", "serve:\n  admin:\n    tls:\n      key: {path: k.pem}\n", baseEnv(), false, "serve.admin.tls", "missing"},
+		{"tls path and base64", "serve:\n  public:\n    tls:\n      cert: {path: c.pem, base64: QUJD}\n      key: {path: k.pem}\n", baseEnv(), false, "serve.public.tls.cert", "not both"},
+		{"tls base64 malformed", "serve:\n  tls:\n    cert: {base64: '%%%'}\n    key: {base64: QUJD}\n", baseEnv(), false, "serve.tls.cert.base64", "not valid base64"},
+		{"unix host without path", "serve:\n  public:\n    host: 'unix:'\n", baseEnv(), false, "serve.public.host", "socket path"},
+		{"unix socket path too long", "serve:\n  admin:\n    host: unix:/" + strings.Repeat("s", 120) + "\n", baseEnv(), false, "serve.admin.host", "104 bytes"},
+		{"cors origin with a path", "serve:\n  public:\n    cors:\n      allowed_origins: [https://app.example.com/callback]\n", baseEnv(), false, "serve.public.cors.allowed_origins[0]", "without a path"},
+		{"one socket for both ports", "serve:\n  public:\n    host: unix:/run/s.sock\n  admin:\n    host: unix:/run/s.sock\n", baseEnv(), false, "serve.admin.host", "must differ"},
 		{"hook auth without url", "oauth2:\n  token_hook:\n    auth: {type: api_key, config: {name: a, value: b}}\n", baseEnv(), false, "oauth2.token_hook.url", "required"},
 		{"user code preset and length", "oauth2:\n  device_authorization:\n    user_code: {entropy_preset: high, length: 8}\n", baseEnv(), false, "oauth2.device_authorization.user_code", "not both"},
 	}

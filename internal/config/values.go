@@ -127,6 +127,8 @@ func normalize(k Key, v any) (any, string) {
 		return normalizeList(k, v)
 	case KindStringMap:
 		return normalizeMap(v)
+	case KindObjectList:
+		return normalizeObjectList(v)
 	}
 	return nil, "has no value rules (internal error)"
 }

@@ -31,12 +31,16 @@ type Middleware struct {
 	Now func() time.Time
 	// QuietPaths are not access-logged (health checks polled every second).
 	QuietPaths map[string]bool
+	// Observers see every request of the port (metrics, tracing); with
+	// none the chain has no observing step at all.
+	Observers []Observer
 }
 
 // Wrap applies the whole chain with a body limit of maxBody bytes.
 func (m Middleware) Wrap(h http.Handler, maxBody int64) http.Handler {
 	h = m.limitBody(h, maxBody)
 	h = m.recover(h)
+	h = m.observe(h)
 	h = m.accessLog(h)
 	return m.requestID(h)
 }

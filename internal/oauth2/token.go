@@ -40,6 +40,8 @@ type TokenEndpoint struct {
 	Auth ClientAuthenticator
 	// Grants maps grant_type to its Grant; only enabled grants are listed.
 	Grants map[string]Grant
+	// Observer counts issued tokens by grant type; nil counts nothing.
+	Observer Observer
 }
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
@@ -69,6 +71,9 @@ func (e *TokenEndpoint) Handle(w http.ResponseWriter, r *http.Request) error {
 	resp, err := grant.Exchange(r.Context(), req, c)
 	if err != nil {
 		return err
+	}
+	if e.Observer != nil {
+		e.Observer.TokensIssued(req.GrantType)
 	}
 	writeNoStore(w)
 	httpx.WriteJSON(w, http.StatusOK, resp)

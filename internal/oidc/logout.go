@@ -35,6 +35,7 @@ import (
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/oauth2"
 	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
@@ -63,6 +64,8 @@ type Logout struct {
 	// SkipWithHint ends the session without asking the logout app when
 	// the request carries a valid id_token_hint.
 	SkipWithHint bool
+	// Observer counts logouts started and completed; nil counts nothing.
+	Observer oauth2.Observer
 }
 
 // Parameter bounds: generous for real clients, small enough that nothing a
@@ -187,6 +190,9 @@ func (l *Logout) start(w http.ResponseWriter, r *http.Request, cfg *config.Confi
 	ch, err := l.Sealer.SealLogout(req, flow.PurposeLogoutChallenge)
 	if err != nil {
 		return nil, err
+	}
+	if l.Observer != nil {
+		l.Observer.Flow(oauth2.FlowLogout, oauth2.FlowStarted)
 	}
 	return &logoutOutcome{Redirect: httpx.WithQuery(cfg.URLs.Logout, url.Values{"logout_challenge": {ch}})}, nil
 }
@@ -328,6 +334,9 @@ func (l *Logout) end(w http.ResponseWriter, r *http.Request, cfg *config.Config,
 	ended, err := l.Flows.EndLoginSessions(ctx, flow.SessionSelector{ID: req.SessionID})
 	if err != nil {
 		return nil, fmt.Errorf("ending login session: %w", err)
+	}
+	if l.Observer != nil {
+		l.Observer.Flow(oauth2.FlowLogout, oauth2.FlowCompleted)
 	}
 	if ck, err := l.Sessions.Read(r); err != nil || ck.ID == req.SessionID {
 		l.Sessions.Clear(w)

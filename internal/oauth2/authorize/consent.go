@@ -43,6 +43,7 @@ func (a *Endpoint) afterConsent(ctx context.Context, w http.ResponseWriter, r *h
 	clearCookie(w, cfg, loginCSRFName(cfg))
 	clearCookie(w, cfg, consentCSRFName(cfg))
 	if f.State == flow.StateConsentRejected {
+		a.observe(oauth2.FlowConsent, oauth2.FlowRejected)
 		return reply.fail(rejectError(f.Error)), nil
 	}
 	// The client may have changed since the request was validated.
@@ -67,6 +68,10 @@ func (a *Endpoint) afterConsent(ctx context.Context, w http.ResponseWriter, r *h
 	params, err := a.issueResponse(ctx, cfg, f, c, rt, subject, now)
 	if err != nil {
 		return nil, err
+	}
+	a.observe(oauth2.FlowConsent, oauth2.FlowCompleted)
+	if a.Observer != nil && (rt.Token || rt.IDToken) {
+		a.Observer.TokensIssued(client.GrantImplicit)
 	}
 	return reply.success(params), nil
 }

@@ -56,6 +56,15 @@ type Endpoint struct {
 	Now    func() time.Time
 	Rand   io.Reader
 	Log    *slog.Logger
+	// Observer counts flow steps and implicit tokens; nil counts nothing.
+	Observer oauth2.Observer
+}
+
+// observe reports a flow step's outcome to the Observer, if any.
+func (a *Endpoint) observe(step oauth2.FlowStep, outcome oauth2.FlowOutcome) {
+	if a.Observer != nil {
+		a.Observer.Flow(step, outcome)
+	}
 }
 
 // Parameter names of the three entries.
@@ -167,6 +176,7 @@ func (a *Endpoint) start(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return nil, err
 	}
 	setCSRFCookie(w, cfg, loginCSRFName(cfg), csrf)
+	a.observe(oauth2.FlowLogin, oauth2.FlowStarted)
 	return appRedirect(cfg.URLs.Login, "login_challenge", challenge), nil
 }
 

@@ -37,8 +37,10 @@ func (a *Endpoint) afterLogin(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 	clearCookie(w, cfg, loginCSRFName(cfg))
 	if f.State == flow.StateLoginRejected {
+		a.observe(oauth2.FlowLogin, oauth2.FlowRejected)
 		return reply.fail(rejectError(f.Error)), nil
 	}
+	a.observe(oauth2.FlowLogin, oauth2.FlowCompleted)
 	if sub := hintSubject(f); sub != "" {
 		// OIDC Core 3.1.2.1: the user who signed in must be the one the
 		// client named; checked before anything is remembered.
@@ -70,6 +72,7 @@ func (a *Endpoint) afterLogin(ctx context.Context, w http.ResponseWriter, r *htt
 	// The flow keeps one CSRF digest for both halves, so the consent
 	// cookie carries the value the login cookie held.
 	setCSRFCookie(w, cfg, consentCSRFName(cfg), csrf)
+	a.observe(oauth2.FlowConsent, oauth2.FlowStarted)
 	return appRedirect(cfg.URLs.Consent, "consent_challenge", challenge), nil
 }
 

@@ -68,7 +68,10 @@ func newBatcher(d dialect, q func() counted, table string, cols []string) *batch
 }
 
 // insert queues p (args and stored set) and waits for its own result.
-func (b *batcher) insert(ctx context.Context, p *pendingRow) error {
+func (b *batcher) insert(ctx context.Context, p *pendingRow) (err error) {
+	if end := b.q().traceBatched(ctx, b.stmts[1]); end != nil {
+		defer func() { end(err) }()
+	}
 	p.done = make(chan error, 1)
 	select {
 	case b.in <- p:

@@ -52,22 +52,30 @@ func clientDoc(c *client.Client) (doc string, creds any, err error) {
 	if doc, err = jsonText(&cp); err != nil {
 		return "", nil, err
 	}
-	if isZeroCredentials(c.Credentials) {
-		return doc, nil, nil
+	creds, err = credentialsColumn(c.Credentials)
+	return doc, creds, err
+}
+
+// credentialsColumn encodes the credentials column: nil when there are
+// none, else JSON. The encoding is deterministic, so re-encoding what was
+// read gives the stored text (SwapCredentials compares on it).
+func credentialsColumn(cr client.Credentials) (any, error) {
+	if isZeroCredentials(cr) {
+		return nil, nil
 	}
 	// Times inside JSON come back as written; store them as every time
 	// column does, in UTC to the microsecond.
-	cr := c.Credentials
 	cr.Rotated = slices.Clone(cr.Rotated)
 	for i := range cr.Rotated {
 		cr.Rotated[i].RotatedAt = cr.Rotated[i].RotatedAt.UTC().Truncate(time.Microsecond)
 	}
 	text, err := jsonText(cr)
-	return doc, text, err
+	return text, err
 }
 
 func isZeroCredentials(c client.Credentials) bool {
-	return len(c.SealedSecret) == 0 && len(c.Rotated) == 0 && len(c.RegistrationTokenDigest) == 0
+	return len(c.SealedSecret) == 0 && len(c.Rotated) == 0 && len(c.RegistrationTokenDigest) == 0 &&
+		c.ManagedBy == ""
 }
 
 func checkClientID(id string) error {

@@ -31,6 +31,9 @@ type Options struct {
 	// MaxConns caps the connection pool (PostgreSQL, MySQL, SQLite file).
 	// Zero uses the DSN's max_conns, else DefaultMaxConns.
 	MaxConns int
+	// Tracer, when set, is told about every statement (tracing.provider
+	// configured); nil traces nothing and costs one nil check.
+	Tracer StatementTracer
 }
 
 // DefaultMaxConns is the pool size when neither Options nor the DSN set
@@ -46,6 +49,7 @@ type Store struct {
 	d        dialect
 	log      *slog.Logger
 	counters *counters
+	tracer   StatementTracer
 	mig      *goose.Provider
 	// sqlitePath is set for SQLite files, which are locked while migrating.
 	sqlitePath string
@@ -57,6 +61,9 @@ type Store struct {
 	trust   trustSQL
 	// accessInserts coalesces concurrent CreateAccess calls.
 	accessInserts *batcher
+
+	// credentials re-encrypts sealed client secrets (client_credentials.go).
+	credentials credentialsSQL
 }
 
 // Open connects to dsn, checks the connection, and makes sure the schema is
@@ -74,8 +81,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{db: db, d: t.d, log: log, counters: &counters{}, sqlitePath: t.sqlitePath}
+	s := &Store{db: db, d: t.d, log: log, counters: &counters{}, tracer: opts.Tracer, sqlitePath: t.sqlitePath}
 	s.clients = buildClientSQL(t.d)
+	s.credentials = buildCredentialsSQL(t.d)
 	s.keys = buildKeySQL(t.d)
 	s.tokens = buildTokenSQL(t.d)
 	s.flows = buildFlowSQL(t.d)

@@ -38,11 +38,21 @@ type execer interface {
 type counted struct {
 	e execer
 	c *counters
+	// tr traces each statement when tracing is on; nil costs one check.
+	tr StatementTracer
+	// dialect names the database in traced statements.
+	dialect string
 }
 
 func (q counted) exec(ctx context.Context, s string, args ...any) (sql.Result, error) {
 	q.c.queries.Add(1)
-	return q.e.ExecContext(ctx, s, args...)
+	if q.tr == nil {
+		return q.e.ExecContext(ctx, s, args...)
+	}
+	end := q.trace(ctx, s)
+	res, err := q.e.ExecContext(ctx, s, args...)
+	end(err)
+	return res, err
 }
 
 // execN runs s and returns the number of rows it matched. MySQL is opened
@@ -55,14 +65,45 @@ func (q counted) execN(ctx context.Context, s string, args ...any) (int64, error
 	return res.RowsAffected()
 }
 
+// trace starts tracing statement s; only called when q.tr is set.
+func (q counted) trace(ctx context.Context, s string) func(error) {
+	st := describe(q.dialect, s)
+	return q.tr.StartStatement(ctx, st.Dialect, st.Operation, st.Table)
+}
+
+// traceBatched traces a row the batcher writes for the caller: nil when
+// tracing is off. The statement itself runs on the batcher's context, so
+// this span, covering the hand-off and the wait for the batch, is what
+// puts the INSERT into the caller's trace.
+func (q counted) traceBatched(ctx context.Context, s string) func(error) {
+	if q.tr == nil {
+		return nil
+	}
+	return q.trace(ctx, s)
+}
+
 func (q counted) query(ctx context.Context, s string, args ...any) (*sql.Rows, error) {
 	q.c.queries.Add(1)
-	return q.e.QueryContext(ctx, s, args...)
+	if q.tr == nil {
+		return q.e.QueryContext(ctx, s, args...)
+	}
+	end := q.trace(ctx, s)
+	rows, err := q.e.QueryContext(ctx, s, args...)
+	end(err)
+	return rows, err
 }
 
 func (q counted) queryRow(ctx context.Context, s string, args ...any) *sql.Row {
 	q.c.queries.Add(1)
-	return q.e.QueryRowContext(ctx, s, args...)
+	if q.tr == nil {
+		return q.e.QueryRowContext(ctx, s, args...)
+	}
+	end := q.trace(ctx, s)
+	row := q.e.QueryRowContext(ctx, s, args...)
+	// Row.Err reports a failed query without consuming the row;
+	// sql.ErrNoRows only shows at Scan, so a miss is not an error here.
+	end(row.Err())
+	return row
 }
 
 // errRollback ends a transaction without committing and without an error:
@@ -78,7 +119,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q counted) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	if err := fn(counted{e: tx, c: s.counters}); err != nil {
+	if err := fn(counted{e: tx, c: s.counters, tr: s.tracer, dialect: s.d.name}); err != nil {
 		_ = tx.Rollback()
 		if errors.Is(err, errRollback) {
 			return nil
@@ -92,12 +133,18 @@ func (s *Store) inTx(ctx context.Context, fn func(q counted) error) error {
 }
 
 // q is the handle for single statements outside a transaction.
-func (s *Store) q() counted { return counted{e: s.db, c: s.counters} }
+func (s *Store) q() counted {
+	return counted{e: s.db, c: s.counters, tr: s.tracer, dialect: s.d.name}
+}
 
 // Stats returns the round trips counted so far.
 func (s *Store) Stats() Stats {
 	return Stats{Queries: s.counters.queries.Load(), Transactions: s.counters.txs.Load()}
 }
+
+// PoolStats reports the connection pool (open, in use, idle, waits) for
+// the metrics collector.
+func (s *Store) PoolStats() sql.DBStats { return s.db.Stats() }
 
 // ResetStats sets the counters back to zero, so a test can measure one call.
 func (s *Store) ResetStats() {

@@ -27,6 +27,10 @@ func Run(t *testing.T, open Opener) {
 		{"KeysAddIfSetEmpty", testKeysAddIfSetEmpty},
 		{"KeysVersion", testKeysVersion},
 		{"KeysReplaceSet", testKeysReplaceSet},
+		{"KeysAddIfNoneAfter", testKeysAddIfNoneAfter},
+		{"SealedKeysWalk", testSealedKeysWalk},
+		{"SwapSealedKey", testSwapSealedKey},
+		{"ClientCredentialsSwap", testClientCredentialsSwap},
 		{"AccessRoundTrip", testAccessRoundTrip},
 		{"AccessRevoke", testAccessRevoke},
 		{"AccessRevokeByClient", testAccessRevokeByClient},
@@ -53,6 +57,12 @@ func Run(t *testing.T, open Opener) {
 		{"TrustPagination", testTrustPagination},
 		{"JTISingleUse", testJTISingleUse},
 		{"ClientCredentialsRoundTrip", testClientCredentialsRoundTrip},
+		{"ClientManagedRoundTrip", testClientManagedRoundTrip},
+		{"JanitorSweep", testJanitorSweep},
+		{"JanitorKeepIfYounger", testJanitorKeepIfYounger},
+		{"JanitorBatches", testJanitorBatches},
+		{"JanitorLimit", testJanitorLimit},
+		{"JanitorLock", testJanitorLock},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -75,9 +85,12 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"Writers", testConcurrentWriters},
 		{"CreateAccessSharedStatements", testConcurrentCreateAccess},
 		{"ReplaceSetOneWinner", testConcurrentReplaceSet},
+		{"AddKeyIfNoneAfterOneWinner", testConcurrentAddKeyIfNoneAfter},
 		{"UseVerifierOneWinner", testConcurrentUseVerifier},
 		{"ConsumeCodeOneWinner", testConcurrentConsumeCode},
 		{"RotateRefreshWinners", testConcurrentRotateRefresh},
+		{"TryLockOneWinner", testConcurrentTryLock},
+		{"SweepWhileWriting", testConcurrentSweep},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -109,6 +109,10 @@ func TestIDTokenKeyAddedByCLI(t *testing.T) {
 	oldKid := jwsHeader(t, old).KeyID
 	admin := map[string]string{"SIGNET_ADMIN_URL": e.srv.AdminURL}
 
+	// The server's clock is the test's and stands still: move it, so the
+	// new key is younger than the first one (keys of one instant are
+	// ordered by kid, the same on every instance, not by insertion).
+	e.clk.Advance(time.Second)
 	// RS256: the ID token algorithm discovery advertises.
 	if out, errOut, code := runSignet(admin, "create", "jwks", setIDToken, "--alg", "RS256", "--key-id", "cli-rotated"); code != 0 {
 		t.Fatalf("signet create jwks: exit %d\n%s%s", code, out, errOut)

@@ -36,7 +36,7 @@ func (a *Endpoint) afterConsent(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return nil, err
 	}
-	c, reply, err := a.flowClient(ctx, f)
+	c, reply, err := a.flowClient(ctx, f, cfg.IssuerURL())
 	if err != nil {
 		return nil, err
 	}

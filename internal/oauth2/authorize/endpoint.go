@@ -130,11 +130,11 @@ func (a *Endpoint) start(ctx context.Context, w http.ResponseWriter, r *http.Req
 	redirectURI, aerr := req.Validate(c, requestOptions(cfg))
 	if aerr != nil {
 		if aerr.Redirectable {
-			return aerr.Redirect(redirectURI), nil
+			return aerr.Redirect(redirectURI, cfg.IssuerURL()), nil
 		}
 		return nil, aerr.Err
 	}
-	reply := replyTo(redirectURI, req.ResponseType, req.ResponseMode, req.State)
+	reply := replyTo(cfg.IssuerURL(), redirectURI, req.ResponseType, req.ResponseMode, req.State)
 	hint, herr, err := a.readIDTokenHint(ctx, req.IDTokenHint, cfg.IssuerURL())
 	if err != nil {
 		return nil, err

@@ -36,7 +36,8 @@ import (
 // not called: as in Hydra, they belong to the token endpoint.
 
 // issueResponse marks the flow finished, issues what rt asks for and
-// returns the response parameters (state is added by the clientReply).
+// returns the response parameters (state and iss are added by the
+// clientReply).
 func (a *Endpoint) issueResponse(ctx context.Context, cfg *config.Config, f *flow.Flow, c *client.Client,
 	rt ResponseType, subject string, now time.Time) (url.Values, error) {
 	if err := f.IssueCode(); err != nil {
@@ -46,7 +47,7 @@ func (a *Endpoint) issueResponse(ctx context.Context, cfg *config.Config, f *flo
 	if err != nil {
 		return nil, err
 	}
-	v := url.Values{"scope": {strings.Join(f.Consent.GrantedScope, " ")}, "iss": {cfg.URLs.Self.Issuer}}
+	v := url.Values{"scope": {strings.Join(f.Consent.GrantedScope, " ")}}
 	var code, access string
 	if rt.Code {
 		if code, err = a.issueCode(ctx, cfg, f, subject, session, now); err != nil {

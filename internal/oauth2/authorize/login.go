@@ -31,7 +31,7 @@ func (a *Endpoint) afterLogin(ctx context.Context, w http.ResponseWriter, r *htt
 		}
 		return nil, fmt.Errorf("recording the login verifier's use: %w", err)
 	}
-	c, reply, err := a.flowClient(ctx, f)
+	c, reply, err := a.flowClient(ctx, f, cfg.IssuerURL())
 	if err != nil {
 		return nil, err
 	}
@@ -103,10 +103,10 @@ func alreadyCompleted(err error) *httpx.Error {
 
 // flowClient reads the flow's client and recomputes the trusted redirect
 // URI (the flow keeps the URI as requested), returning how answers reach
-// the client: that URI, in the flow's response mode, with its state. A
-// client deleted or changed mid-flow ends it on the error page, never at
-// an untrusted URI.
-func (a *Endpoint) flowClient(ctx context.Context, f *flow.Flow) (*client.Client, clientReply, error) {
+// the client: that URI, in the flow's response mode, with its state and
+// issuer. A client deleted or changed mid-flow ends it on the error page,
+// never at an untrusted URI.
+func (a *Endpoint) flowClient(ctx context.Context, f *flow.Flow, issuer string) (*client.Client, clientReply, error) {
 	c, err := a.Clients.GetClient(ctx, f.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, clientReply{}, oauth2.InvalidClient("The client of this sign-in no longer exists.").Because(err)
@@ -118,7 +118,7 @@ func (a *Endpoint) flowClient(ctx context.Context, f *flow.Flow) (*client.Client
 	if err != nil {
 		return nil, clientReply{}, err
 	}
-	return c, replyTo(uri, f.Request.ResponseType, f.Request.ResponseMode, f.Request.State), nil
+	return c, replyTo(issuer, uri, f.Request.ResponseType, f.Request.ResponseMode, f.Request.State), nil
 }
 
 // keepLoginSession writes what the login outcome asks to keep: a new

@@ -242,9 +242,9 @@ func checkPKCE(r *Request, c *client.Client, opts Options) *httpx.Error {
 }
 
 // Redirect is the error response at the trusted redirectURI, in e.Mode
-// with e.State.
-func (e *Error) Redirect(redirectURI string) *Redirect {
-	return clientReply{uri: redirectURI, mode: e.Mode, state: e.State}.fail(e.Err)
+// with e.State, from the server whose issuer identifier is issuer.
+func (e *Error) Redirect(redirectURI, issuer string) *Redirect {
+	return clientReply{uri: redirectURI, mode: e.Mode, state: e.State, iss: issuer}.fail(e.Err)
 }
 
 func pageError(e *httpx.Error) *Error { return &Error{Err: e} }

@@ -234,7 +234,7 @@ func FuzzAuthorizeRequest(f *testing.F) {
 			}
 			return
 		}
-		checkTrusted(t, uri, aerr.Redirect(uri).URL())
+		checkTrusted(t, uri, aerr.Redirect(uri, azIssuer).URL())
 	})
 }
 

@@ -132,27 +132,49 @@ func (rd *Redirect) write(w http.ResponseWriter, r *http.Request) {
 
 // clientReply is how every answer to one authorization request reaches
 // the client, once its redirect URI is trusted.
+//
+// RFC 9207 (issuer identification): every response delivered to the
+// client, success or error and in every mode, carries iss, the exact
+// issuer identifier of discovery. A client talking to several
+// authorization servers compares it with the issuer it sent the request
+// to, which defeats mix-up attacks (RFC 9207 section 2.4). Putting it here,
+// the one place that builds client-bound responses, is what makes "every"
+// true; the error page is not a response to the client and has none.
 type clientReply struct {
-	uri, mode, state string
+	uri, mode, state, iss string
 }
 
 // replyTo is the clientReply of a request with these raw values (the
-// request's own, or those its flow carries).
-func replyTo(redirectURI, responseType, responseMode, state string) clientReply {
-	return clientReply{uri: redirectURI, mode: deliveryMode(responseType, responseMode, redirectURI), state: state}
+// request's own, or those its flow carries), from the server whose issuer
+// identifier is issuer.
+func replyTo(issuer, redirectURI, responseType, responseMode, state string) clientReply {
+	return clientReply{uri: redirectURI, mode: deliveryMode(responseType, responseMode, redirectURI), state: state, iss: issuer}
 }
 
-// success is the response with params, and state echoed when sent.
+// success is the response with params, state echoed when sent and iss.
 func (cr clientReply) success(params url.Values) *Redirect {
 	if cr.state != "" {
 		params.Set("state", cr.state)
 	}
+	cr.identify(params)
 	return &Redirect{URI: cr.uri, Mode: cr.mode, Params: params}
 }
 
-// fail is the error response of RFC 6749 section 4.1.2.1 / 4.2.2.1.
+// fail is the error response of RFC 6749 section 4.1.2.1 / 4.2.2.1, with
+// iss (RFC 9207 section 2: "in the authorization error response as well").
 func (cr clientReply) fail(e *httpx.Error) *Redirect {
-	return &Redirect{URI: cr.uri, Mode: cr.mode, Params: errorParams(e, cr.state)}
+	params := errorParams(e, cr.state)
+	cr.identify(params)
+	return &Redirect{URI: cr.uri, Mode: cr.mode, Params: params}
+}
+
+// identify sets iss. The issuer is a validated URL from the configuration,
+// never empty on a running server; an empty one is left out rather than
+// sent as "iss=", which a client would compare and reject anyway.
+func (cr clientReply) identify(params url.Values) {
+	if cr.iss != "" {
+		params.Set("iss", cr.iss)
+	}
 }
 
 // errorParams are error, error_description and state. The hint joins the

@@ -123,7 +123,7 @@ func TestErrorRedirect(t *testing.T) {
 		{"https://app.example/cb?tenant=a%20b", ResponseModeFragment, "xyz", "https://app.example/cb?tenant=a%20b#error="},
 	} {
 		e.Mode, e.State = tc.mode, tc.state
-		got := e.Redirect(tc.base).URL()
+		got := e.Redirect(tc.base, azIssuer).URL()
 		if !strings.HasPrefix(got, tc.wantPrefix) {
 			t.Fatalf("Redirect(%q) = %q", tc.base, got)
 		}
@@ -137,7 +137,7 @@ func TestErrorRedirect(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if q.Get("error") != "invalid_scope" || q.Get("state") != tc.state || q.Has("state") != (tc.state != "") {
+		if q.Get("error") != "invalid_scope" || q.Get("state") != tc.state || q.Has("state") != (tc.state != "") || q.Get("iss") != azIssuer {
 			t.Fatalf("parameters %v", q)
 		}
 		desc := q.Get("error_description")

@@ -217,7 +217,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		discovery: discovery,
 		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants), Observer: meters},
 		introspect: &oauth2.Introspection{Tokens: db, Opaque: opaque, JWT: jwtAT,
-			Codes: db, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now},
+			Codes: db, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Auth: auth, Signer: keys},
 		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
@@ -313,10 +313,16 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		// Every algorithm a key of hydra.openid.id-token may have: a key
 		// added or rotated in with another algorithm than RS256 signs at
 		// once, and relying parties allow only what discovery lists.
-		IDTokenAlgs:  jwk.SigningAlgorithms(),
-		SubjectTypes: subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
-		Revocation:   true,
-		Registration: cfg.OIDC.DynamicClientRegistration.Enabled,
+		IDTokenAlgs:   jwk.SigningAlgorithms(),
+		SubjectTypes:  subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
+		Revocation:    true,
+		Introspection: true,
+		// RFC 9701 responses are signed by hydra.jwt.access-token, whose
+		// keys may have any of these algorithms.
+		IntrospectionSigningAlgs: jwk.SigningAlgorithms(),
+		Registration:             cfg.OIDC.DynamicClientRegistration.Enabled,
+		// RFC 9207: the authorization endpoint always sends iss.
+		IssuerIdentification: true,
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())

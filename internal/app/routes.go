@@ -70,6 +70,7 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("POST /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/token", oauth(h.token.Handle))
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
+	mux.Handle("POST /oauth2/introspect", oauth(h.introspect.HandleClient))
 	mux.Handle("GET /userinfo", oauth(h.userinfo.Handle))
 	mux.Handle("POST /userinfo", oauth(h.userinfo.Handle))
 	mux.Handle("GET /oauth2/sessions/logout", oauth(h.logout.Handle))

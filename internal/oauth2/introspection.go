@@ -15,9 +15,22 @@ import (
 	"github.com/signet-oidc/signet/internal/token"
 )
 
-// Token introspection, RFC 7662, at POST /admin/oauth2/introspect (the
-// admin port: callers are trusted by network placement, as in Hydra, so
-// section 2.1's caller authentication is not done here).
+// Token introspection, RFC 7662, at two places:
+//
+//   - POST /admin/oauth2/introspect (Handle): the admin port, whose callers
+//     are trusted by network placement, as in Hydra, so section 2.1's caller
+//     authentication is not done there and every token can be seen.
+//   - POST /oauth2/introspect (HandleClient): the public port, which Hydra
+//     does not have. Section 2.1 requires the caller to be authorized, so
+//     the client authenticates exactly as at the token endpoint; public
+//     clients (auth method "none") are refused, they hold no credential.
+//     Section 4 warns against letting any caller probe any token, so a
+//     client sees a token as active only when it was issued to it or its
+//     audience names the client's id (the client is the resource server
+//     the token is meant for); any other token is {"active":false},
+//     indistinguishable from an unknown one.
+//
+// Both answer RFC 9701 JWTs on request (introspection_jwt.go).
 //
 // A token is active only if it was minted by one of our strategies, exists,
 // is unexpired and unrevoked, and (when the optional "scope" parameter is
@@ -42,6 +55,11 @@ type Introspection struct {
 	// Config returns the current snapshot (strategies.scope, issuer URL).
 	Config func() *config.Config
 	Now    func() time.Time
+	// Auth authenticates callers of the public endpoint (HandleClient), as
+	// at the token endpoint.
+	Auth ClientAuthenticator
+	// Signer signs RFC 9701 responses with the access-token key set.
+	Signer IntrospectionSigner
 }
 
 // IntrospectionResponse is the contract's introspectedOAuth2Token.
@@ -70,9 +88,51 @@ func (i *Introspection) Handle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeNoStore(w)
-	httpx.WriteJSON(w, http.StatusOK, resp)
-	return nil
+	return i.writeIntrospection(w, r, "", resp)
+}
+
+// HandleClient is the public endpoint: Handle for an authenticated client,
+// which sees only its own tokens and those meant for it. token_type_hint
+// is accepted and, as section 2.1 allows, not needed: the token's format
+// says what it is.
+func (i *Introspection) HandleClient(w http.ResponseWriter, r *http.Request) error {
+	form, raw, err := parseTokenForm(r)
+	if err != nil {
+		return err
+	}
+	c, err := i.Auth.Authenticate(r.Context(), r, form)
+	if err != nil {
+		return err
+	}
+	if IsPublic(c) {
+		return InvalidClient("Public clients cannot introspect tokens; the client must authenticate.")
+	}
+	resp, err := i.Introspect(r.Context(), raw, SplitScope(form.Get("scope")))
+	if err != nil {
+		return err
+	}
+	if !VisibleTo(resp, c.ID) {
+		resp = &IntrospectionResponse{}
+	}
+	return i.writeIntrospection(w, r, c.ID, resp)
+}
+
+// VisibleTo reports whether the client clientID may see resp: it was
+// issued to the client, or the client is one of its audiences. An inactive
+// response is visible to all: it says nothing.
+func VisibleTo(resp *IntrospectionResponse, clientID string) bool {
+	if !resp.Active {
+		return true
+	}
+	if resp.ClientID == clientID {
+		return true
+	}
+	for _, a := range resp.Audience {
+		if a == clientID {
+			return true
+		}
+	}
+	return false
 }
 
 // parseTokenForm reads the form that introspection and revocation share:

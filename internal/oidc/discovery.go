@@ -51,6 +51,14 @@ type Features struct {
 	// Registration mounts /oauth2/register (OpenID Connect Dynamic Client
 	// Registration 1.0, oidc.dynamic_client_registration.enabled).
 	Registration bool
+	// Introspection mounts POST /oauth2/introspect for authenticated clients
+	// (RFC 7662, authenticated as at the token endpoint), answering RFC 9701
+	// JWTs signed with IntrospectionSigningAlgs on request.
+	Introspection            bool
+	IntrospectionSigningAlgs []string
+	// IssuerIdentification says every authorization response carries iss
+	// (RFC 9207), advertised as authorization_response_iss_parameter_supported.
+	IssuerIdentification bool
 }
 
 // DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
@@ -81,6 +89,9 @@ type Metadata struct {
 	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 	RevocationEndpointAuthMethods      []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	RevocationEndpointAuthSigningAlgs  []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint              string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionEndpointAuthMethods   []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionSigningAlgs           []string `json:"introspection_signing_alg_values_supported,omitempty"`
 	RegistrationEndpoint               string   `json:"registration_endpoint,omitempty"`
 	IDTokenSigningAlgValuesSupported   []string `json:"id_token_signing_alg_values_supported"`
 	IDTokenSignedResponseAlg           []string `json:"id_token_signed_response_alg"`
@@ -98,6 +109,8 @@ type Metadata struct {
 	FrontchannelLogoutSessionSupported bool     `json:"frontchannel_logout_session_supported,omitempty"`
 	BackchannelLogoutSupported         bool     `json:"backchannel_logout_supported,omitempty"`
 	BackchannelLogoutSessionSupported  bool     `json:"backchannel_logout_session_supported,omitempty"`
+	// RFC 9207 section 3: absent means false, so it is omitted when off.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // BuildMetadata derives the document from the issuer, the public base URL
@@ -122,6 +135,7 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		ScopesSupported:                   orDefault(f.Scopes, DefaultScopes()),
 		ClaimsSupported:                   f.Claims,
 	}
+	m.AuthorizationResponseIssParameterSupported = f.IssuerIdentification
 	if f.Userinfo {
 		m.UserinfoSigningAlgValuesSupported = orDefault(f.UserinfoSigningAlgs, f.IDTokenAlgs)
 	}
@@ -129,6 +143,12 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		m.RevocationEndpoint = base + "/oauth2/revoke"
 		m.RevocationEndpointAuthMethods = f.TokenAuthMethods
 		m.RevocationEndpointAuthSigningAlgs = f.TokenAuthSigningAlgs
+	}
+	if f.Introspection {
+		// "none" is not listed: public clients cannot introspect.
+		m.IntrospectionEndpoint = base + "/oauth2/introspect"
+		m.IntrospectionEndpointAuthMethods = without(f.TokenAuthMethods, "none")
+		m.IntrospectionSigningAlgs = f.IntrospectionSigningAlgs
 	}
 	m.TokenEndpointAuthSigningAlgs = f.TokenAuthSigningAlgs
 	if f.Registration {
@@ -173,4 +193,15 @@ func (d *Discovery) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "public, max-age=60")
 	_, _ = w.Write(d.body)
+}
+
+// without returns list minus drop, as a new slice.
+func without(list []string, drop string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
 }

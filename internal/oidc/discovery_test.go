@@ -101,3 +101,14 @@ func TestDiscoveryListsJWTAuthAndRegistration(t *testing.T) {
 		t.Error("registration_endpoint is listed although registration is disabled")
 	}
 }
+
+// RFC 9207 section 3: the flag is advertised exactly when the
+// authorization endpoint sends iss; absent means false.
+func TestDiscoveryIssuerIdentification(t *testing.T) {
+	if m := discoveryDoc(t, Features{IssuerIdentification: true}); m["authorization_response_iss_parameter_supported"] != true {
+		t.Errorf("authorization_response_iss_parameter_supported = %v, want true", m["authorization_response_iss_parameter_supported"])
+	}
+	if m := discoveryDoc(t, Features{}); m["authorization_response_iss_parameter_supported"] != nil {
+		t.Errorf("advertised without the feature: %v", m["authorization_response_iss_parameter_supported"])
+	}
+}

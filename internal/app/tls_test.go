@@ -3,17 +3,11 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,60 +20,8 @@ import (
 
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
+	"github.com/signet-oidc/signet/internal/signettest/certtest"
 )
-
-// testPair is a self-signed certificate for 127.0.0.1 and localhost.
-type testPair struct {
-	certPEM, keyPEM []byte
-	cert            *x509.Certificate
-}
-
-func newTestPair(t *testing.T, cn string) testPair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testPair{
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		cert:    cert,
-	}
-}
-
-// write replaces the files the way a renewal tool does: write aside, then
-// rename over the old file.
-func (p testPair) write(t *testing.T, certPath, keyPath string) {
-	t.Helper()
-	for path, data := range map[string][]byte{certPath: p.certPEM, keyPath: p.keyPEM} {
-		tmp := path + ".new"
-		if err := os.WriteFile(tmp, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // fakeClock is a clock a test moves by hand.
 type fakeClock struct {
@@ -109,8 +51,8 @@ func served(t *testing.T, c *certificate) string {
 func TestCertificateReload(t *testing.T) {
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	first, second, third := newTestPair(t, "first"), newTestPair(t, "second"), newTestPair(t, "third")
-	first.write(t, certPath, keyPath)
+	first, second, third := certtest.New(t, "first"), certtest.New(t, "second"), certtest.New(t, "third")
+	first.Install(t, certPath, keyPath)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	clock := &fakeClock{t: time.Now()}
@@ -123,7 +65,7 @@ func TestCertificateReload(t *testing.T) {
 		t.Fatalf("served %q", got)
 	}
 
-	second.write(t, certPath, keyPath)
+	second.Install(t, certPath, keyPath)
 	if got := served(t, c); got != "first" {
 		t.Fatalf("files read again before the interval: served %q", got)
 	}
@@ -133,7 +75,7 @@ func TestCertificateReload(t *testing.T) {
 	}
 
 	// A renewal that went wrong: the new certificate with the old key.
-	if err := os.WriteFile(certPath, third.certPEM, 0o600); err != nil {
+	if err := os.WriteFile(certPath, third.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
@@ -149,7 +91,7 @@ func TestCertificateReload(t *testing.T) {
 		t.Error("the log quotes the private key")
 	}
 
-	third.write(t, certPath, keyPath) // the operator fixes it
+	third.Install(t, certPath, keyPath) // the operator fixes it
 	clock.advance(certCheckInterval)
 	if got := served(t, c); got != "third" {
 		t.Fatalf("after the fix: served %q", got)
@@ -160,8 +102,8 @@ func TestCertificateReload(t *testing.T) {
 func TestCertificateReloadConcurrent(t *testing.T) {
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	a, b := newTestPair(t, "a"), newTestPair(t, "b")
-	a.write(t, certPath, keyPath)
+	a, b := certtest.New(t, "a"), certtest.New(t, "b")
+	a.Install(t, certPath, keyPath)
 	c, err := loadCertificate("serve.tls", config.PortTLS{Enabled: true,
 		Cert: config.TLSSource{Path: certPath}, Key: config.TLSSource{Path: keyPath}},
 		slog.New(slog.DiscardHandler), time.Now)
@@ -180,13 +122,13 @@ func TestCertificateReloadConcurrent(t *testing.T) {
 			}
 		})
 	}
-	b.write(t, certPath, keyPath)
+	b.Install(t, certPath, keyPath)
 	wg.Wait()
 }
 
 func TestLoadCertificateRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
-	good, other := newTestPair(t, "good"), newTestPair(t, "other")
+	good, other := certtest.New(t, "good"), certtest.New(t, "other")
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -194,8 +136,8 @@ func TestLoadCertificateRefusesBadInput(t *testing.T) {
 		}
 		return p
 	}
-	certPath, keyPath := write("c.pem", good.certPEM), write("k.pem", good.keyPEM)
-	otherKey := write("other.key", other.keyPEM)
+	certPath, keyPath := write("c.pem", good.CertPEM), write("k.pem", good.KeyPEM)
+	otherKey := write("other.key", other.KeyPEM)
 	garbage := write("garbage.pem", []byte("not a certificate"))
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	cases := []struct {
@@ -204,8 +146,8 @@ func TestLoadCertificateRefusesBadInput(t *testing.T) {
 		want      string // "" = loads
 	}{
 		{"files", config.TLSSource{Path: certPath}, config.TLSSource{Path: keyPath}, ""},
-		{"base64", config.TLSSource{Base64: b64(good.certPEM)}, config.TLSSource{Base64: b64(good.keyPEM)}, ""},
-		{"mixed", config.TLSSource{Path: certPath}, config.TLSSource{Base64: b64(good.keyPEM)}, ""},
+		{"base64", config.TLSSource{Base64: b64(good.CertPEM)}, config.TLSSource{Base64: b64(good.KeyPEM)}, ""},
+		{"mixed", config.TLSSource{Path: certPath}, config.TLSSource{Base64: b64(good.KeyPEM)}, ""},
 		{"missing file", config.TLSSource{Path: filepath.Join(dir, "nope.pem")}, config.TLSSource{Path: keyPath}, "reading cert.path"},
 		{"not PEM", config.TLSSource{Path: garbage}, config.TLSSource{Path: keyPath}, "not a valid PEM pair"},
 		{"key of another certificate", config.TLSSource{Path: certPath}, config.TLSSource{Path: otherKey}, "not a valid PEM pair"},
@@ -234,10 +176,10 @@ func TestLoadCertificateRefusesBadInput(t *testing.T) {
 // TestServeHTTPS: a port with a certificate serves HTTPS (TLS 1.2 or newer
 // only), the admin port beside it plain HTTP.
 func TestServeHTTPS(t *testing.T) {
-	pair := newTestPair(t, "signet")
+	pair := certtest.New(t, "signet")
 	b64 := base64.StdEncoding.EncodeToString
 	cfg := &config.Config{}
-	cfg.Serve.Public.TLS = config.TLS{Cert: config.TLSSource{Base64: b64(pair.certPEM)}, Key: config.TLSSource{Base64: b64(pair.keyPEM)}}
+	cfg.Serve.Public.TLS = config.TLS{Cert: config.TLSSource{Base64: b64(pair.CertPEM)}, Key: config.TLSSource{Base64: b64(pair.KeyPEM)}}
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hello") })
 	a := &App{cfg: config.NewLive(cfg), log: slog.New(slog.DiscardHandler), public: hello, admin: hello}
 	pub, adm := tcpListener(t), tcpListener(t)
@@ -252,7 +194,7 @@ func TestServeHTTPS(t *testing.T) {
 	}()
 
 	roots := x509.NewCertPool()
-	roots.AddCert(pair.cert)
+	roots.AddCert(pair.Cert)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	resp, err := client.Get("https://" + pub.Addr().String() + "/")
 	if err != nil {

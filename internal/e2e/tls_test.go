@@ -2,19 +2,13 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,65 +23,13 @@ import (
 	"github.com/signet-oidc/signet/internal/app"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/signettest"
+	"github.com/signet-oidc/signet/internal/signettest/certtest"
 )
 
 // TLS termination by Signet (docs/tls-cors.md): per-port certificates from
 // files or base64, renewed certificates served without a restart, bad ones
 // refused at start-up; plain HTTP behind a TLS-terminating proxy; and Unix
 // socket listeners.
-
-// selfSigned is a certificate for 127.0.0.1 with its key, as PEM.
-type selfSigned struct {
-	certPEM, keyPEM []byte
-	pool            *x509.CertPool // trusts exactly this certificate
-}
-
-func newSelfSigned(t *testing.T, cn string) selfSigned {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return selfSigned{
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		pool:    pool,
-	}
-}
-
-// install writes the pair where a renewal tool (certbot, cert-manager)
-// would: aside first, then renamed over the served files.
-func (s selfSigned) install(t *testing.T, certPath, keyPath string) {
-	t.Helper()
-	for path, data := range map[string][]byte{certPath: s.certPEM, keyPath: s.keyPEM} {
-		if err := os.WriteFile(path+".tmp", data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // servedName dials addr with a new TLS connection (no session reuse) and
 // returns the common name of the certificate the server presented.
@@ -114,15 +56,15 @@ func hostOf(rawURL string) string {
 func TestTLSServingAndCertificateReload(t *testing.T) {
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	first, renewed := newSelfSigned(t, "first"), newSelfSigned(t, "renewed")
-	first.install(t, certPath, keyPath)
+	first, renewed := certtest.New(t, "first"), certtest.New(t, "renewed")
+	first.Install(t, certPath, keyPath)
 	clk := newClock()
 	srv := signettest.Start(t, signettest.WithEnv(
 		"SERVE_PUBLIC_TLS_CERT_PATH="+certPath, "SERVE_PUBLIC_TLS_KEY_PATH="+keyPath),
 		signettest.WithAppOptions(app.WithClock(clk.Now)))
 	public := "https://" + hostOf(srv.PublicURL)
 
-	resp, err := httpsClient(first.pool).Get(public + "/.well-known/openid-configuration")
+	resp, err := httpsClient(first.Pool()).Get(public + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatalf("HTTPS discovery: %v", err)
 	}
@@ -133,7 +75,7 @@ func TestTLSServingAndCertificateReload(t *testing.T) {
 	// Only the public port has a certificate: the admin API stays plain.
 	newMachineClient(t, srv, nil)
 
-	renewed.install(t, certPath, keyPath)
+	renewed.Install(t, certPath, keyPath)
 	clk.Advance(time.Minute) // past the check interval
 	// The first handshake after the interval reads the files; bounded,
 	// in case a handshake is already looking when ours arrives.
@@ -146,7 +88,7 @@ func TestTLSServingAndCertificateReload(t *testing.T) {
 	if got != "renewed" {
 		t.Fatalf("after renewal the server presents %q", got)
 	}
-	resp, err = httpsClient(renewed.pool).Get(public + "/health/ready")
+	resp, err = httpsClient(renewed.Pool()).Get(public + "/health/ready")
 	if err != nil {
 		t.Fatalf("a client trusting only the renewed certificate: %v", err)
 	}
@@ -156,10 +98,10 @@ func TestTLSServingAndCertificateReload(t *testing.T) {
 // Base64 certificates under serve.tls serve both ports; the admin API works
 // over HTTPS with the Hydra SDK.
 func TestTLSBase64SharedCertificate(t *testing.T) {
-	pair := newSelfSigned(t, "shared")
+	pair := certtest.New(t, "shared")
 	b64 := base64.StdEncoding.EncodeToString
 	srv := signettest.Start(t, signettest.WithEnv(
-		"SERVE_TLS_CERT_BASE64="+b64(pair.certPEM), "SERVE_TLS_KEY_BASE64="+b64(pair.keyPEM)))
+		"SERVE_TLS_CERT_BASE64="+b64(pair.CertPEM), "SERVE_TLS_KEY_BASE64="+b64(pair.KeyPEM)))
 	for _, u := range []string{srv.PublicURL, srv.AdminURL} {
 		if got := servedName(t, hostOf(u)); got != "shared" {
 			t.Errorf("%s presents %q", u, got)
@@ -167,7 +109,7 @@ func TestTLSBase64SharedCertificate(t *testing.T) {
 	}
 	cfg := hydra.NewConfiguration()
 	cfg.Servers = hydra.ServerConfigurations{{URL: "https://" + hostOf(srv.AdminURL)}}
-	cfg.HTTPClient = httpsClient(pair.pool)
+	cfg.HTTPClient = httpsClient(pair.Pool())
 	admin := hydra.NewAPIClient(cfg)
 	c := hydra.NewOAuth2Client()
 	c.SetGrantTypes([]string{"client_credentials"})
@@ -198,9 +140,9 @@ func loadApp(t *testing.T, env ...string) *app.App {
 // naming the key, before anything listens.
 func TestTLSBadCertificateRefusedAtStart(t *testing.T) {
 	dir := t.TempDir()
-	good, other := newSelfSigned(t, "good"), newSelfSigned(t, "other")
+	good, other := certtest.New(t, "good"), certtest.New(t, "other")
 	certPath, otherKey := filepath.Join(dir, "c.pem"), filepath.Join(dir, "other.key")
-	for p, data := range map[string][]byte{certPath: good.certPEM, otherKey: other.keyPEM} {
+	for p, data := range map[string][]byte{certPath: good.CertPEM, otherKey: other.KeyPEM} {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +157,7 @@ func TestTLSBadCertificateRefusedAtStart(t *testing.T) {
 		{"key of another certificate", []string{"SERVE_PUBLIC_TLS_CERT_PATH=" + certPath, "SERVE_PUBLIC_TLS_KEY_PATH=" + otherKey},
 			"serve.public.tls: the certificate and private key are not a valid PEM pair"},
 		{"base64 that is no certificate", []string{"SERVE_TLS_CERT_BASE64=" + base64.StdEncoding.EncodeToString([]byte("junk")),
-			"SERVE_TLS_KEY_BASE64=" + base64.StdEncoding.EncodeToString(other.keyPEM)}, "not a valid PEM pair"},
+			"SERVE_TLS_KEY_BASE64=" + base64.StdEncoding.EncodeToString(other.KeyPEM)}, "not a valid PEM pair"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -101,6 +101,7 @@ func TestJanitorCommand(t *testing.T) {
 		"janitor: used_verifiers: deleted 0 "+took,
 		"janitor: login_sessions: deleted 0 "+took,
 		"janitor: consent_sessions: deleted 0 "+took,
+		"janitor: pushed_requests: deleted 0 "+took,
 		"janitor: trust_jwt_bearer_issuers: deleted 1 "+took,
 		"janitor: deleted 4 records in [0-9.]+[µnm]?s",
 	)

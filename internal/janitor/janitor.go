@@ -30,6 +30,9 @@ type Store interface {
 	DeleteForgottenConsents(ctx context.Context, before, handledBefore time.Time, after string, n int) (int, string, error)
 	// DeleteExpiredTrustGrants: jwt-bearer trust relationships past expiry.
 	DeleteExpiredTrustGrants(ctx context.Context, before time.Time, n int) (int, error)
+	// DeleteExpiredPushedRequests: pushed authorization requests (RFC 9126)
+	// past expiry, used or not.
+	DeleteExpiredPushedRequests(ctx context.Context, before time.Time, n int) (int, error)
 }
 
 // Batch sizes and defaults.
@@ -53,6 +56,7 @@ const (
 	TableLoginSessions = "login_sessions"
 	TableConsents      = "consent_sessions"
 	TableTrustGrants   = "trust_jwt_bearer_issuers"
+	TablePushed        = "pushed_requests"
 )
 
 // Options select and bound one run. The zero value cleans everything in
@@ -62,7 +66,7 @@ type Options struct {
 	// do; none set means all three.
 	//   Tokens:   access_tokens, refresh_tokens, auth_codes
 	//   Requests: used_verifiers (verifiers and JTIs), login_sessions,
-	//             consent_sessions
+	//             consent_sessions, pushed_requests
 	//   Grants:   trust_jwt_bearer_issuers
 	Tokens, Requests, Grants bool
 	// KeepIfYounger keeps rows that became dead less than this long ago.
@@ -215,7 +219,8 @@ func (j *Janitor) sweeps(o Options) []sweep {
 		out = append(out,
 			bounded(TableVerifiers, j.Store.DeleteExpiredVerifiers, before),
 			bounded(TableLoginSessions, j.Store.DeleteExpiredLoginSessions, before),
-			j.consents(before, before.Add(-lifespan)))
+			j.consents(before, before.Add(-lifespan)),
+			bounded(TablePushed, j.Store.DeleteExpiredPushedRequests, before))
 	}
 	if all || o.Grants {
 		out = append(out, bounded(TableTrustGrants, j.Store.DeleteExpiredTrustGrants, before))

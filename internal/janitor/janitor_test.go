@@ -69,6 +69,10 @@ func (f *fakeStore) DeleteExpiredTrustGrants(_ context.Context, before time.Time
 	return f.del(TableTrustGrants, before, n)
 }
 
+func (f *fakeStore) DeleteExpiredPushedRequests(_ context.Context, before time.Time, n int) (int, error) {
+	return f.del(TablePushed, before, n)
+}
+
 // DeleteForgottenConsents walks "candidates" consents, of which it deletes
 // all: the cursor is the number walked so far.
 func (f *fakeStore) DeleteForgottenConsents(_ context.Context, before, handledBefore time.Time, after string, n int) (int, string, error) {
@@ -89,7 +93,7 @@ func fixedClock() func() time.Time { return func() time.Time { return t0 } }
 
 func allTables() []string {
 	return []string{TableAccessTokens, TableRefreshTokens, TableCodes, TableVerifiers,
-		TableLoginSessions, TableConsents, TableTrustGrants}
+		TableLoginSessions, TableConsents, TablePushed, TableTrustGrants}
 }
 
 func visited(sum Summary) []string {
@@ -110,7 +114,7 @@ func TestSelection(t *testing.T) {
 	}{
 		{"none means all", Options{}, allTables()},
 		{"tokens", Options{Tokens: true}, []string{TableAccessTokens, TableRefreshTokens, TableCodes}},
-		{"requests", Options{Requests: true}, []string{TableVerifiers, TableLoginSessions, TableConsents}},
+		{"requests", Options{Requests: true}, []string{TableVerifiers, TableLoginSessions, TableConsents, TablePushed}},
 		{"grants", Options{Grants: true}, []string{TableTrustGrants}},
 		{"tokens and grants", Options{Tokens: true, Grants: true},
 			[]string{TableAccessTokens, TableRefreshTokens, TableCodes, TableTrustGrants}},
@@ -157,7 +161,7 @@ func TestBatchesAndLimit(t *testing.T) {
 			[]string{"trust_jwt_bearer_issuers 40"}, 30, false},
 		{"consent walk continues with its cursor", Options{Requests: true, BatchSize: 2},
 			map[string]int{TableConsents: 3},
-			[]string{"used_verifiers 2", "login_sessions 2", "consent_sessions 2", "consent_sessions 2"}, 3, false},
+			[]string{"used_verifiers 2", "login_sessions 2", "consent_sessions 2", "consent_sessions 2", "pushed_requests 2"}, 3, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -64,6 +64,7 @@ func ExplainSweeps(ctx context.Context, s *Store) (map[string]string, error) {
 		{"used_verifiers", "expires_at"},
 		{"login_sessions", "expires_at"},
 		{"trust_jwt_bearer_issuers", "expires_at"},
+		{"pushed_requests", "expires_at"},
 	}
 	for _, sw := range sweeps {
 		plan, err := s.explain(ctx, s.d.boundedDelete(sw[0], sw[1]), s.d.timeArg(time.Now()), 1000)

@@ -33,8 +33,8 @@ func TestJanitorPlansUseIndexes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(plans) != 8 {
-				t.Errorf("%d plans, want one per sweep (8)", len(plans))
+			if len(plans) != 9 {
+				t.Errorf("%d plans, want one per sweep (9)", len(plans))
 			}
 			for sweep, plan := range plans {
 				if !db.indexed(plan) {

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-oidc/signet/internal/janitor"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/storage/sqlstore"
+	"github.com/signet-oidc/signet/internal/token"
 )
 
 // The janitor's deletes (issue 7): a sweep removes exactly the dead rows,
@@ -152,6 +153,18 @@ func (w *janitorWorld) trust(id string, exp time.Duration, keep bool) {
 	}})
 }
 
+// pushed stores an unused pushed request of client app expiring at exp
+// from now. The probe consumes it at a time before any expiry, so it
+// finds exactly the rows still stored; marking a row used changes nothing
+// for the janitor, which deletes by expiry alone.
+func (w *janitorWorld) pushed(ref string, exp time.Duration, keep bool) {
+	digest := token.Digest(ref)
+	w.must(w.s.CreatePushedRequest(ctx(w.t), digest, "app", "client_id=app", sweepNow().Add(exp)))
+	w.expect(keep, probe{"pushed request " + ref, func() bool {
+		return w.found(ref, errOnly(w.s.ConsumePushedRequest(ctx(w.t), digest, "app", baseTime())))
+	}})
+}
+
 // seedJanitorWorld stores the rows whose fate testJanitorSweep checks.
 // Rows that "became dead" do so at least a minute before now; keep says
 // what a sweep at now with no keep-if-younger does.
@@ -200,6 +213,9 @@ func seedJanitorWorld(t *testing.T, s *sqlstore.Store) *janitorWorld {
 
 	w.trust("tg-expired", -h, gone)
 	w.trust("tg-live", h, keep)
+
+	w.pushed("par-expired", -h, gone)
+	w.pushed("par-live", m, keep)
 	return w
 }
 

@@ -63,6 +63,9 @@ func Run(t *testing.T, open Opener) {
 		{"JanitorBatches", testJanitorBatches},
 		{"JanitorLimit", testJanitorLimit},
 		{"JanitorLock", testJanitorLock},
+		{"PushedRoundTrip", testPushedRoundTrip},
+		{"PushedExpiry", testPushedExpiry},
+		{"PushedDeleteClientCascades", testPushedDeleteClientCascades},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +94,7 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"RotateRefreshWinners", testConcurrentRotateRefresh},
 		{"TryLockOneWinner", testConcurrentTryLock},
 		{"SweepWhileWriting", testConcurrentSweep},
+		{"ConsumePushedOneWinner", testConcurrentConsumePushed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -204,6 +204,15 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		return nil, err
 	}
 
+	// Request objects (RFC 9101) by reference are fetched like jwks_uri,
+	// honouring clients.http.disallow_private_ip_ranges; pushed requests
+	// (RFC 9126) get an opaque reference with a MAC of their own prefix.
+	objects := &authorize.RequestObjects{JWKS: jwksFetcher, Now: o.now,
+		HTTP: httpx.NewOutboundClient(httpx.OutboundOptions{Timeout: authorize.DefaultRequestURITimeout,
+			DisallowPrivateIPRanges: cfg.Clients.HTTP.DisallowPrivateIPRanges,
+			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs})}
+	parFormat := token.OpaqueFormat{Prefix: authorize.PushedRefPrefix, MACKeys: macKeys, Rand: o.rand}
+
 	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now}
 	logoutAdmin := &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now}
 
@@ -222,7 +231,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log,
-			Observer: meters},
+			Observer: meters, Pushed: db, PushedFormat: parFormat, Objects: objects},
+		par: &authorize.PAR{Auth: auth, Store: db, Format: parFormat, Objects: objects, Config: live.Get,
+			Now: o.now},
 		loginConsent:  loginConsent,
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
 		logoutAdmin:   logoutAdmin,
@@ -323,6 +334,12 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		Registration:             cfg.OIDC.DynamicClientRegistration.Enabled,
 		// RFC 9207: the authorization endpoint always sends iss.
 		IssuerIdentification: true,
+		// RFC 9101 and RFC 9126: always mounted; a client or the operator
+		// may require pushed requests.
+		RequestObjects:           true,
+		RequestObjectSigningAlgs: authorize.RequestObjectSigningAlgs(),
+		PushedRequests:           true,
+		RequirePushedRequests:    cfg.OAuth2.PushedAuthorizationRequests.Required,
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())

@@ -20,6 +20,7 @@ func publicCORSPaths(cc corsClients) map[string]httpx.ClientOrigins {
 	return map[string]httpx.ClientOrigins{
 		"/oauth2/token":                           cc.byCredentials,
 		"/oauth2/revoke":                          cc.byCredentials,
+		"/oauth2/par":                             cc.byCredentials,
 		"/userinfo":                               cc.byBearer,
 		"/.well-known/jwks.json":                  nil,
 		"/.well-known/openid-configuration":       nil,

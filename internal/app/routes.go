@@ -31,6 +31,7 @@ type handlers struct {
 	metrics     http.Handler
 	// The login and consent flow (issue 3).
 	authorize     *authorize.Endpoint
+	par           *authorize.PAR
 	loginConsent  *flow.Admin
 	sessionsAdmin *flow.SessionsAdmin
 	userinfo      *oidc.Userinfo
@@ -69,6 +70,7 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("GET /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/token", oauth(h.token.Handle))
+	mux.Handle("POST /oauth2/par", oauth(h.par.Handle))
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
 	mux.Handle("POST /oauth2/introspect", oauth(h.introspect.HandleClient))
 	mux.Handle("GET /userinfo", oauth(h.userinfo.Handle))

@@ -41,6 +41,10 @@ type Client struct {
 	RequestObjectSigningAlg     string   `json:"request_object_signing_alg,omitempty"`
 	UserinfoSignedResponseAlg   string   `json:"userinfo_signed_response_alg,omitempty"`
 
+	// RequirePushedAuthorizationRequests is RFC 9126 section 6's client
+	// metadata: the authorization endpoint accepts only pushed requests.
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+
 	FrontchannelLogoutURI             string   `json:"frontchannel_logout_uri,omitempty"`
 	FrontchannelLogoutSessionRequired bool     `json:"frontchannel_logout_session_required"`
 	PostLogoutRedirectURIs            []string `json:"post_logout_redirect_uris,omitempty"`

@@ -240,6 +240,17 @@ type OAuth2 struct {
 	RefreshTokenHook      Hook                `koanf:"refresh_token_hook"`
 	TokenHook             Hook                `koanf:"token_hook"`
 	DeviceAuthorization   DeviceAuthorization `koanf:"device_authorization"`
+	// PushedAuthorizationRequests is Signet's own section (RFC 9126).
+	PushedAuthorizationRequests PushedAuthorizationRequests `koanf:"pushed_authorization_requests"`
+}
+
+// PushedAuthorizationRequests configures POST /oauth2/par (docs/par.md).
+type PushedAuthorizationRequests struct {
+	// Required refuses authorization requests that were not pushed, for
+	// every client (a client can require it for itself).
+	Required bool `koanf:"required"`
+	// TTL is the lifetime of a pushed request's request_uri.
+	TTL time.Duration `koanf:"ttl"`
 }
 
 type OAuth2Session struct {

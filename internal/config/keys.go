@@ -260,6 +260,9 @@ func oauth2Keys() []Key {
 		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low"),
 		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1),
 		str("oauth2.device_authorization.user_code.character_set").minLen(8),
+		// Pushed authorization requests (RFC 9126, docs/par.md).
+		boolean("oauth2.pushed_authorization_requests.required").signetOnly(),
+		duration("oauth2.pushed_authorization_requests.ttl").positive().def("90s").signetOnly(),
 	}
 	t = append(t, hookKeys("oauth2.refresh_token_hook")...)
 	return append(t, hookKeys("oauth2.token_hook")...)

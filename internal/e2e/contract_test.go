@@ -23,6 +23,7 @@ func signetAdditions() map[string]bool {
 		"POST /userinfo":                              true, // OIDC Core 5.3: the userinfo endpoint MUST support POST
 		"POST /oauth2/sessions/logout":                true, // RP-Initiated Logout 1.0 section 2: GET and POST
 		"POST /oauth2/introspect":                     true, // RFC 7662 for authenticated clients (issue 8)
+		"POST /oauth2/par":                            true, // RFC 9126 pushed authorization requests (issue 8)
 		// The development identity app: --dev without urls.login/consent/logout only.
 		"GET /dev/login": true, "POST /dev/login": true, "GET /dev/consent": true,
 		"POST /dev/consent": true, "GET /dev/logout": true, "POST /dev/logout": true,

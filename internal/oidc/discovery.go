@@ -59,6 +59,15 @@ type Features struct {
 	// IssuerIdentification says every authorization response carries iss
 	// (RFC 9207), advertised as authorization_response_iss_parameter_supported.
 	IssuerIdentification bool
+	// RequestObjects says /oauth2/auth takes request and request_uri
+	// (RFC 9101), signed with RequestObjectSigningAlgs; request_uri values
+	// must be registered.
+	RequestObjects           bool
+	RequestObjectSigningAlgs []string
+	// PushedRequests mounts POST /oauth2/par (RFC 9126);
+	// RequirePushedRequests says every client must use it.
+	PushedRequests        bool
+	RequirePushedRequests bool
 }
 
 // DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
@@ -111,6 +120,10 @@ type Metadata struct {
 	BackchannelLogoutSessionSupported  bool     `json:"backchannel_logout_session_supported,omitempty"`
 	// RFC 9207 section 3: absent means false, so it is omitted when off.
 	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// RFC 9101 section 10.5 and RFC 9126 section 5.
+	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
+	PushedAuthorizationRequestEndpoint     string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests     bool     `json:"require_pushed_authorization_requests,omitempty"`
 }
 
 // BuildMetadata derives the document from the issuer, the public base URL
@@ -136,6 +149,15 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		ClaimsSupported:                   f.Claims,
 	}
 	m.AuthorizationResponseIssParameterSupported = f.IssuerIdentification
+	if f.RequestObjects {
+		m.RequestParameterSupported, m.RequestURIParameterSupported = true, true
+		m.RequireRequestURIRegistration = true
+		m.RequestObjectSigningAlgValuesSupported = f.RequestObjectSigningAlgs
+	}
+	if f.PushedRequests {
+		m.PushedAuthorizationRequestEndpoint = base + "/oauth2/par"
+		m.RequirePushedAuthorizationRequests = f.RequirePushedRequests
+	}
 	if f.Userinfo {
 		m.UserinfoSigningAlgValuesSupported = orDefault(f.UserinfoSigningAlgs, f.IDTokenAlgs)
 	}

@@ -58,6 +58,13 @@ type Endpoint struct {
 	Log    *slog.Logger
 	// Observer counts flow steps and implicit tokens; nil counts nothing.
 	Observer oauth2.Observer
+	// Pushed and PushedFormat redeem the request_uri values of pushed
+	// requests (par.go); with Pushed nil they are refused.
+	Pushed       PushedStore
+	PushedFormat token.OpaqueFormat
+	// Objects resolves request objects (request_object.go); with it nil
+	// they are refused with request_not_supported.
+	Objects *RequestObjects
 }
 
 // observe reports a flow step's outcome to the Observer, if any.
@@ -119,13 +126,9 @@ func (a *Endpoint) route(w http.ResponseWriter, r *http.Request, cfg *config.Con
 // start handles a new authorization request: validate, look for a
 // remembered login, seal the flow and hand it to the login app.
 func (a *Endpoint) start(ctx context.Context, w http.ResponseWriter, r *http.Request, cfg *config.Config, q url.Values) (*Redirect, error) {
-	req, err := ParseRequest(q)
+	req, c, err := a.readRequest(ctx, q, cfg)
 	if err != nil {
 		return nil, err
-	}
-	c, err := a.Clients.GetClient(ctx, req.ClientID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("reading client: %w", err)
 	}
 	redirectURI, aerr := req.Validate(c, requestOptions(cfg))
 	if aerr != nil {

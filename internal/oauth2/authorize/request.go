@@ -30,10 +30,11 @@ import (
 // endpoint needs a nonce (OIDC Core 3.2.2.1, 3.3.2.11) and the openid
 // scope.
 //
-// Not supported: request objects ("request", "request_uri": OIDC Core
-// section 6, refused with request_not_supported / request_uri_not_supported
-// rather than silently ignored, because ignoring them would drop what the
-// client signed). RFC 6749 section 3.1: other unknown parameters are ignored.
+// Request objects and pushed requests ("request", "request_uri") are
+// resolved before ParseRequest sees the parameters (request_source.go);
+// an endpoint without them refuses both with request_not_supported /
+// request_uri_not_supported rather than silently dropping what the client
+// signed. RFC 6749 section 3.1: other unknown parameters are ignored.
 
 // Bounds on authorization request parameters. Values are already at most
 // httpx.MaxParamLen (8 KiB) when they come through httpx.ParseStrictValues;

@@ -113,7 +113,7 @@ func TestPushedAuthorizationRequest(t *testing.T) {
 	refusedOnPage(t, newBrowser(t, f.callback), parAuthURL(f.srv, f.rp.ClientID, late), "invalid_request_uri")
 
 	// Forged: refused without a database read beyond the client's.
-	forged := strings.TrimSuffix(fresh, fresh[len(fresh)-2:]) + "AA"
+	forged := flipLast(fresh)
 	assertQueries(t, f.srv, "a forged request_uri (client read only)", 1, func() {
 		refusedOnPage(t, newBrowser(t, f.callback), parAuthURL(f.srv, f.rp.ClientID, forged), "invalid_request_uri")
 	})

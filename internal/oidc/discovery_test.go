@@ -112,3 +112,21 @@ func TestDiscoveryIssuerIdentification(t *testing.T) {
 		t.Errorf("advertised without the feature: %v", m["authorization_response_iss_parameter_supported"])
 	}
 }
+
+func TestDiscoveryRequestObjectsAndPAR(t *testing.T) {
+	m := discoveryDoc(t, Features{RequestObjects: true, RequestObjectSigningAlgs: []string{"ES256", "none"},
+		PushedRequests: true, RequirePushedRequests: true})
+	for _, k := range []string{"request_parameter_supported", "request_uri_parameter_supported",
+		"require_request_uri_registration", "require_pushed_authorization_requests"} {
+		if m[k] != true {
+			t.Errorf("%s = %v, want true", k, m[k])
+		}
+	}
+	if m["pushed_authorization_request_endpoint"] == nil || m["request_object_signing_alg_values_supported"] == nil {
+		t.Errorf("metadata %v: want the PAR endpoint and the request object algorithms", m)
+	}
+	m = discoveryDoc(t, Features{})
+	if m["request_parameter_supported"] != false || m["pushed_authorization_request_endpoint"] != nil {
+		t.Errorf("advertised without the features: %v", m)
+	}
+}

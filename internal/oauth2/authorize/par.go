@@ -7,8 +7,9 @@ package authorize
 // it exactly as /oauth2/auth would (ParseRequest and Validate, the same
 // functions), stores it, and answers 201 with a one-time request_uri
 // urn:ietf:params:oauth:request_uri:<reference> and its lifetime
-// (section 2.2). A request object ("request") may be pushed; a
-// "request_uri" may not (section 2.1).
+// (section 2.2). A request object ("request") may be pushed, and then
+// only its claims are the request (section 3); a "request_uri" may not
+// be pushed (section 2.1).
 //
 // /oauth2/auth then takes client_id and that request_uri (section 4). The
 // reference is an opaque string with a MAC (token.OpaqueFormat), so a
@@ -134,7 +135,11 @@ func (p *PAR) Push(ctx context.Context, form url.Values, c *client.Client, cfg *
 		if p.Objects == nil {
 			return nil, httpx.NewError(http.StatusBadRequest, "request_not_supported", "Request objects are not supported.")
 		}
-		resolved, herr := p.Objects.Resolve(ctx, params, c, cfg.IssuerURL(), cfg.Dev)
+		// RFC 9126 section 3: with a request object, the authorization
+		// parameters are the object's claims; the form holds only client
+		// authentication besides it, and anything else there is ignored.
+		only := url.Values{"client_id": {c.ID}, paramRequest: {params.Get(paramRequest)}}
+		resolved, herr := p.Objects.Resolve(ctx, only, c, cfg.IssuerURL(), cfg.Dev)
 		if herr != nil {
 			return nil, herr
 		}

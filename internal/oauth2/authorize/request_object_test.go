@@ -215,3 +215,30 @@ func TestRequestURIFetch(t *testing.T) {
 		t.Errorf("a server that never answers: %v, want invalid_request_uri", err)
 	}
 }
+
+// FuzzObjectParams: whatever the payload, no panic; a refusal is
+// invalid_request_object; what comes out has the given client_id and
+// never a parameter that picks another entry or another object.
+func FuzzObjectParams(f *testing.F) {
+	f.Add(`{"client_id":"app","scope":"openid","max_age":30}`)
+	f.Add(`{"request_uri":"x"}`)
+	f.Add(`{"login_verifier":"x","claims":{"a":1},"max_age":1.5}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, payload string) {
+		out, err := objectParams([]byte(payload), "app")
+		if err != nil {
+			if err.Code != "invalid_request_object" {
+				t.Fatalf("refused with %s", err.Code)
+			}
+			return
+		}
+		if out.Get("client_id") != "app" {
+			t.Fatalf("client_id %q", out.Get("client_id"))
+		}
+		for _, k := range []string{"request", "request_uri", "login_verifier", "consent_verifier"} {
+			if out.Has(k) {
+				t.Fatalf("%s came through", k)
+			}
+		}
+	})
+}

@@ -167,6 +167,8 @@ func (f *fixture) scenarios() []scenario {
 		{"jwks", "req", ok(get(f.public + "/.well-known/jwks.json"))},
 		{"discovery", "req", ok(get(f.public + "/.well-known/openid-configuration"))},
 		{"browser flow", "flow", func(ctx context.Context) error { _, err := f.flow.browserFlow(ctx); return err }},
+		{"par push", "req", func(ctx context.Context) error { _, err := f.flow.push(ctx); return err }},
+		{"par push + authorize", "push+auth", f.flow.pushAndAuthorize},
 		{"refresh", "req", func(ctx context.Context) error { return f.flow.refreshChains(f.refreshPool)(ctx) }},
 	}
 }

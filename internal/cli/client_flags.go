@@ -29,6 +29,9 @@ type clientFlags struct {
 
 	frontchannelSessionRequired, backchannelSessionRequired bool
 	skipConsent, skipLogoutConsent                          bool
+
+	// requirePAR is RFC 9126's require_pushed_authorization_requests.
+	requirePAR bool
 }
 
 func (f *clientFlags) bind(cmd *cobra.Command) {
@@ -63,6 +66,7 @@ func (f *clientFlags) bind(cmd *cobra.Command) {
 	fs.StringVar(&f.metadata, "metadata", "", "free-form JSON object stored with the client, e.g. '{\"team\":\"a\"}'")
 	fs.BoolVar(&f.skipConsent, "skip-consent", false, "skip the consent screen for this client")
 	fs.BoolVar(&f.skipLogoutConsent, "skip-logout-consent", false, "skip the logout confirmation for this client")
+	fs.BoolVar(&f.requirePAR, "require-pushed-authorization-requests", false, "accept only authorization requests pushed to /oauth2/par (RFC 9126)")
 }
 
 // toClient builds the request body. The metadata is checked here because
@@ -100,6 +104,7 @@ func (f *clientFlags) toClient() (*client.Client, error) {
 		SkipConsent:                       f.skipConsent,
 		SkipLogoutConsent:                 f.skipLogoutConsent,
 	}
+	c.RequirePushedAuthorizationRequests = f.requirePAR
 	if f.metadata != "" {
 		m := strings.TrimSpace(f.metadata)
 		var obj map[string]json.RawMessage

@@ -239,3 +239,22 @@ func TestNextPageToken(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateClientRequirePushed: RFC 9126's client metadata has a flag,
+// and without it nothing is sent.
+func TestCreateClientRequirePushed(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want any
+	}{{[]string{"--require-pushed-authorization-requests"}, true}, {nil, nil}} {
+		f := newFake(t, reply(http.StatusCreated, `{"client_id":"x"}`))
+		ok(t, append([]string{"create", "client", "-e", f.URL}, c.args...)...)
+		var body map[string]any
+		if err := json.Unmarshal(f.only(t).Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if body["require_pushed_authorization_requests"] != c.want {
+			t.Errorf("%v: require_pushed_authorization_requests = %v, want %v", c.args, body["require_pushed_authorization_requests"], c.want)
+		}
+	}
+}

@@ -166,6 +166,17 @@ func TestRequirePushedRequests(t *testing.T) {
 		t.Errorf("a plain request of a PAR-only client: %v, want invalid_request at the redirect URI", q)
 	}
 
+	// Switched on later with a JSON Patch, as docs/par.md shows.
+	r := send(t, http.MethodPatch, f.srv.AdminURL+"/admin/clients/"+url.PathEscape(f.rp.ClientID), "application/json",
+		strings.NewReader(`[{"op":"add","path":"/require_pushed_authorization_requests","value":true}]`), nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
+	}
+	q = authorize(t, newBrowser(t, f.callback), f.rp.AuthCodeURL("state-require-00", oauth2.SetAuthURLParam("nonce", "n-0123456789")))
+	if q.Get("error") != "invalid_request" {
+		t.Errorf("a plain request after the PATCH: %v, want invalid_request", q)
+	}
+
 	g := startFlow(t, signettest.WithEnv("OAUTH2_PUSHED_AUTHORIZATION_REQUESTS_REQUIRED=true"))
 	q = authorize(t, newBrowser(t, g.callback), g.rp.AuthCodeURL("state-require-02", oauth2.SetAuthURLParam("nonce", "n-0123456789")))
 	if q.Get("error") != "invalid_request" {
@@ -175,7 +186,7 @@ func TestRequirePushedRequests(t *testing.T) {
 		t.Errorf("a pushed request with the global switch on: %v", q)
 	}
 	var meta map[string]any
-	r := send(t, http.MethodGet, g.srv.PublicURL+"/.well-known/oauth-authorization-server", "", nil, nil)
+	r = send(t, http.MethodGet, g.srv.PublicURL+"/.well-known/oauth-authorization-server", "", nil, nil)
 	if err := json.Unmarshal(r.Body, &meta); err != nil || meta["require_pushed_authorization_requests"] != true ||
 		meta["pushed_authorization_request_endpoint"] != g.srv.PublicURL+"/oauth2/par" {
 		t.Errorf("metadata: %v", meta)

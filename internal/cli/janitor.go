@@ -59,7 +59,7 @@ janitor.* and ttl.login_consent_request).`,
 	fl.BoolVarP(&f.fromEnv, "read-from-env", "e", false, "read the database DSN from the DSN environment variable")
 	fl.StringArrayVarP(&f.files, "config", "c", nil, "configuration file whose dsn (and janitor.*) to use; repeatable, later files win")
 	fl.BoolVar(&f.tokens, "tokens", false, "clean access tokens, refresh tokens and authorization codes")
-	fl.BoolVar(&f.requests, "requests", false, "clean used verifiers and JTIs, login sessions and consents")
+	fl.BoolVar(&f.requests, "requests", false, "clean used verifiers and JTIs, login sessions, consents and pushed authorization requests")
 	fl.BoolVar(&f.grants, "grants", false, "clean expired jwt-bearer trust grants")
 	fl.DurationVar(&f.keepIfYounger, "keep-if-younger", 0, "keep records that expired or were revoked less than this long ago, e.g. 24h")
 	fl.IntVar(&f.limit, "limit", 0, "stop after deleting this many records in total (0: no limit)")

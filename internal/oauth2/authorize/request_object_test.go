@@ -242,3 +242,34 @@ func FuzzObjectParams(f *testing.F) {
 		}
 	})
 }
+
+// keysAt is a KeyFetcher serving one key set and recording the kids asked.
+type keysAt struct {
+	keys []jose.JSONWebKey
+	kids []string
+}
+
+func (k *keysAt) Keys(_ context.Context, _, kid string) ([]jose.JSONWebKey, error) {
+	k.kids = append(k.kids, kid)
+	return k.keys, nil
+}
+
+// TestRequestObjectJWKSURI: a client with jwks_uri is verified with the
+// fetcher's keys, which it asks for by the object's kid (the fetcher
+// refetches once for a kid it lacks).
+func TestRequestObjectJWKSURI(t *testing.T) {
+	e := newROEnv(t)
+	fetcher := &keysAt{keys: []jose.JSONWebKey{{Key: &e.key.PublicKey, KeyID: "k1", Use: "sig"}}}
+	e.objects.JWKS = fetcher
+	e.client.JWKS, e.client.JWKSURI = nil, "https://app.example/jwks.json"
+	if _, err := e.resolve(url.Values{"client_id": {"app"}, "request": {e.sign(jose.ES256, e.key, e.claims(nil))}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(fetcher.kids) != 1 || fetcher.kids[0] != "k1" {
+		t.Errorf("fetcher asked for %v, want [k1]", fetcher.kids)
+	}
+	e.client.JWKSURI = ""
+	if _, err := e.resolve(url.Values{"client_id": {"app"}, "request": {e.sign(jose.ES256, e.key, e.claims(nil))}}); err == nil || err.Code != "invalid_request_object" {
+		t.Errorf("a client without keys: %v, want invalid_request_object", err)
+	}
+}

@@ -14,10 +14,10 @@ package authorize
 // /oauth2/auth then takes client_id and that request_uri (section 4). The
 // reference is an opaque string with a MAC (token.OpaqueFormat), so a
 // forged one is refused without a database read; a genuine one is consumed
-// by one conditional statement that matches only an unused, unexpired
-// request of the same client, so a replay, another client's request_uri
-// and an expired one are all refused, and of concurrent uses exactly one
-// wins. The parameters then come only from the pushed request. These
+// by one conditional statement (PushedStore) that matches only an
+// unexpired request of the same client and removes it, so a replay,
+// another client's request_uri and an expired one are all refused, and of
+// concurrent uses exactly one wins. The parameters then come only from the pushed request. These
 // errors are shown on the error page: without the pushed request there is
 // no redirect URI to trust.
 //
@@ -66,7 +66,7 @@ type PushedStore interface {
 	// CreatePushedRequest stores a request: one write.
 	// storage.ErrNotFound when the client does not exist.
 	CreatePushedRequest(ctx context.Context, digest []byte, clientID, params string, expiresAt time.Time) error
-	// ConsumePushedRequest marks the request used and returns its
+	// ConsumePushedRequest removes the request and returns its
 	// parameters, atomically: of concurrent callers exactly one succeeds.
 	// storage.ErrNotFound when the digest is unknown, already used,
 	// expired at now, or was pushed by another client than clientID.

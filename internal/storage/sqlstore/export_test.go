@@ -62,3 +62,11 @@ func FlushAccess(ctx context.Context, s *Store, loseReply bool, recs ...*token.A
 
 // IsUnique reports whether err is the dialect's unique violation.
 func IsUnique(s *Store, err error) bool { return s.d.isUnique(err) }
+
+// WithoutDeleteReturning makes s consume pushed requests in two statements,
+// as on MySQL, which lacks DELETE … RETURNING, so that form is proved on
+// every database.
+func WithoutDeleteReturning(s *Store) *Store {
+	s.pushed = buildPushedSQL(s.d, false)
+	return s
+}

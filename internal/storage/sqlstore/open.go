@@ -89,7 +89,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.tokens = buildTokenSQL(t.d)
 	s.flows = buildFlowSQL(t.d)
 	s.trust = buildTrustSQL(t.d)
-	s.pushed = buildPushedSQL(t.d)
+	s.pushed = buildPushedSQL(t.d, t.d.name != DialectMySQL)
 	s.accessInserts = newBatcher(t.d, s.q, "access_tokens", strings.Split(accessCols, ", "))
 	if err := s.start(ctx, opts); err != nil {
 		s.accessInserts.close()
@@ -155,6 +155,9 @@ func (s *Store) start(ctx context.Context, opts Options) error {
 	}
 	if err := s.Ping(ctx); err != nil {
 		return err
+	}
+	if s.d.name == DialectMySQL && isMariaDB(ctx, s.db) {
+		s.pushed = buildPushedSQL(s.d, true)
 	}
 	mig, err := newMigrator(s.db, s.d, s.log)
 	if err != nil {

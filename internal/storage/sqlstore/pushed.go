@@ -5,33 +5,55 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/signet-oidc/signet/internal/storage"
 )
 
 // Pushed authorization requests (RFC 9126, migration 00006): stored by the
-// digest of their reference, used once.
+// digest of their reference, deleted by their one use.
 //
-// Consuming is one statement on SQLite and PostgreSQL: a conditional
-// UPDATE … RETURNING matches only an unused, unexpired row of the client,
-// so of concurrent callers exactly one gets the parameters. MySQL has no
-// UPDATE … RETURNING, so there the same conditional UPDATE decides and a
-// primary-key read returns the parameters: two statements, still without
-// a transaction, because only the caller whose UPDATE matched reads.
+// Consuming is one statement where the database has DELETE … RETURNING
+// (SQLite, PostgreSQL, MariaDB): the DELETE matches only an unexpired row
+// of the client, so of concurrent callers exactly one gets the parameters
+// and a replay finds nothing. MySQL lacks it, so there a read fetches the
+// parameters and the same conditional DELETE decides: two statements,
+// still without a transaction, because only the caller whose DELETE
+// matched returns what it read.
 
 type pushedSQL struct {
-	insert, consume, consumeMySQL, get string
+	insert string
+	// consume is the DELETE … RETURNING form, "" where unsupported.
+	consume string
+	// read and remove are the two-statement form.
+	read, remove string
 }
 
-func buildPushedSQL(d dialect) pushedSQL {
-	const cond = " WHERE digest = ? AND client_id = ? AND used_at IS NULL AND expires_at > ?"
-	return pushedSQL{
-		insert:       d.rebind("INSERT INTO pushed_requests (digest, client_id, params, expires_at, used_at) VALUES (?, ?, ?, ?, NULL)"),
-		consume:      d.rebind("UPDATE pushed_requests SET used_at = ?" + cond + " RETURNING params"),
-		consumeMySQL: d.rebind("UPDATE pushed_requests SET used_at = ?" + cond),
-		get:          d.rebind("SELECT params FROM pushed_requests WHERE digest = ?"),
+// buildPushedSQL builds the statements; returning says the database
+// supports DELETE … RETURNING.
+func buildPushedSQL(d dialect, returning bool) pushedSQL {
+	const cond = " WHERE digest = ? AND client_id = ? AND expires_at > ?"
+	s := pushedSQL{
+		insert: d.rebind("INSERT INTO pushed_requests (digest, client_id, params, expires_at) VALUES (?, ?, ?, ?)"),
+		read:   d.rebind("SELECT params FROM pushed_requests" + cond),
+		remove: d.rebind("DELETE FROM pushed_requests" + cond),
 	}
+	if returning {
+		s.consume = d.rebind("DELETE FROM pushed_requests" + cond + " RETURNING params")
+	}
+	return s
+}
+
+// isMariaDB reports whether a MySQL-protocol server is MariaDB, which has
+// DELETE … RETURNING (since 10.0.5). It is asked once, at start-up,
+// outside the statement counter.
+func isMariaDB(ctx context.Context, db *sql.DB) bool {
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
+		return false // the two-statement form works everywhere
+	}
+	return strings.Contains(strings.ToLower(v), "mariadb")
 }
 
 func errPushedNotFound() error {
@@ -49,14 +71,14 @@ func (s *Store) CreatePushedRequest(ctx context.Context, digest []byte, clientID
 	return s.d.classify("create pushed request", err)
 }
 
-// ConsumePushedRequest marks the request used at now and returns its
-// parameters. storage.ErrNotFound when the digest is unknown, used,
-// expired or of another client.
+// ConsumePushedRequest deletes the request and returns its parameters.
+// storage.ErrNotFound when the digest is unknown, used, expired at now or
+// of another client (which leaves it for its own client).
 func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientID string, now time.Time) (string, error) {
-	q, st, at := s.q(), s.pushed, s.d.timeArg(now)
+	q, args := s.q(), []any{digest, clientID, s.d.timeArg(now)}
 	var params string
-	if s.d.name != DialectMySQL {
-		err := q.queryRow(ctx, st.consume, at, digest, clientID, at).Scan(&params)
+	if s.pushed.consume != "" {
+		err := q.queryRow(ctx, s.pushed.consume, args...).Scan(&params)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", errPushedNotFound()
 		}
@@ -65,21 +87,25 @@ func (s *Store) ConsumePushedRequest(ctx context.Context, digest []byte, clientI
 		}
 		return params, nil
 	}
-	n, err := q.execN(ctx, st.consumeMySQL, at, digest, clientID, at)
+	err := q.queryRow(ctx, s.pushed.read, args...).Scan(&params)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errPushedNotFound()
+	}
+	if err != nil {
+		return "", s.d.classify("read pushed request", err)
+	}
+	n, err := q.execN(ctx, s.pushed.remove, args...)
 	if err != nil {
 		return "", s.d.classify("consume pushed request", err)
 	}
-	if n == 0 {
+	if n == 0 { // a concurrent use won
 		return "", errPushedNotFound()
-	}
-	if err := q.queryRow(ctx, st.get, digest).Scan(&params); err != nil {
-		return "", s.d.classify("read pushed request", err)
 	}
 	return params, nil
 }
 
 // DeleteExpiredPushedRequests deletes at most n pushed requests that
-// expired before before, used or not: after expiry neither can be used.
+// expired before before, unused (a used one is gone already).
 func (s *Store) DeleteExpiredPushedRequests(ctx context.Context, before time.Time, n int) (int, error) {
 	return s.sweep(ctx, "pushed requests", s.d.boundedDelete("pushed_requests", "expires_at"), before, n)
 }

@@ -155,8 +155,8 @@ func (w *janitorWorld) trust(id string, exp time.Duration, keep bool) {
 
 // pushed stores an unused pushed request of client app expiring at exp
 // from now. The probe consumes it at a time before any expiry, so it
-// finds exactly the rows still stored; marking a row used changes nothing
-// for the janitor, which deletes by expiry alone.
+// finds exactly the rows still stored; consuming deletes the row, so each
+// row is probed once, at the end of its test.
 func (w *janitorWorld) pushed(ref string, exp time.Duration, keep bool) {
 	digest := token.Digest(ref)
 	w.must(w.s.CreatePushedRequest(ctx(w.t), digest, "app", "client_id=app", sweepNow().Add(exp)))

@@ -14,6 +14,20 @@ import (
 // Pushed authorization requests (RFC 9126): stored once, consumed once,
 // only by the client that pushed them and only before they expire.
 
+// RunPushed runs the pushed-request cases alone, for a store whose consume
+// takes another form than the one Run and RunConcurrency see.
+func RunPushed(t *testing.T, open Opener) {
+	for name, fn := range map[string]func(*testing.T, Opener){
+		"PushedRoundTrip": testPushedRoundTrip, "PushedExpiry": testPushedExpiry,
+		"PushedDeleteClientCascades": testPushedDeleteClientCascades, "ConsumePushedOneWinner": testConcurrentConsumePushed,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open)
+		})
+	}
+}
+
 func testPushedRoundTrip(t *testing.T, open Opener) {
 	s, c := open(t), ctx(t)
 	mustClient(t, s, "app", "other")

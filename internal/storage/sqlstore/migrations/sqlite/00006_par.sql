@@ -1,6 +1,6 @@
 -- Pushed authorization requests (RFC 9126). A row is a request pushed to
 -- /oauth2/par, kept under the SHA-256 digest of its request_uri's opaque
--- reference until it is used once or expires. params is the request's
+-- reference until its one use deletes it or it expires. params is the request's
 -- form encoding (never client credentials). Times are INTEGER
 -- microseconds since the Unix epoch, UTC.
 
@@ -9,8 +9,7 @@ CREATE TABLE pushed_requests (
     digest     BLOB    NOT NULL PRIMARY KEY,
     client_id  TEXT    NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
     params     TEXT    NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at    INTEGER
+    expires_at INTEGER NOT NULL
 );
 CREATE INDEX pushed_requests_client_id ON pushed_requests (client_id);
 CREATE INDEX pushed_requests_expires_at ON pushed_requests (expires_at);

@@ -76,8 +76,17 @@ func refusedOnPage(t *testing.T, b *http.Client, authURL, code string) {
 
 func TestPushedAuthorizationRequest(t *testing.T) {
 	t.Parallel()
+	for _, db := range databases() {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			testPushedAuthorizationRequest(t, db.opts(t)...)
+		})
+	}
+}
+
+func testPushedAuthorizationRequest(t *testing.T, opts ...signettest.Option) {
 	clk := newClock()
-	f := startFlow(t, signettest.WithAppOptions(app.WithClock(clk.Now)))
+	f := startFlow(t, append(opts, signettest.WithAppOptions(app.WithClock(clk.Now)))...)
 	verifier := oauth2.GenerateVerifier()
 	uri := f.pushed(t, "state-pushed-0001", url.Values{"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)},
 		"code_challenge_method": {"S256"}})
@@ -121,10 +130,20 @@ func TestPushedAuthorizationRequest(t *testing.T) {
 
 // TestPushedRequestBudget: pushing is one client read and one write (the
 // secret check is cached), using it one client read and one statement
-// more than a plain request.
+// more than a plain request. MySQL is left out: MariaDB meets the same
+// budget, MySQL proper needs one statement more (no DELETE … RETURNING).
 func TestPushedRequestBudget(t *testing.T) {
 	t.Parallel()
-	f := startFlow(t)
+	for _, db := range databases()[:2] {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			testPushedRequestBudget(t, db.opts(t)...)
+		})
+	}
+}
+
+func testPushedRequestBudget(t *testing.T, opts ...signettest.Option) {
+	f := startFlow(t, opts...)
 	f.pushed(t, "state-warm-cache-1", nil) // warms the secret cache
 	var uri string
 	assertQueries(t, f.srv, "PAR push (client read + insert)", 2, func() { uri = f.pushed(t, "state-budget-001", nil) })

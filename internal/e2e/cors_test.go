@@ -140,6 +140,15 @@ func TestCORS(t *testing.T) {
 					t.Fatalf("status %d headers %v", r.Status, r.Header)
 				}
 			})
+			t.Run("pushed authorization request", func(t *testing.T) {
+				// The machine client registered no redirect URI, so the push
+				// is refused; the refusal is readable by its origin.
+				push := url.Values{"response_type": {"code"}, "scope": {"read"}, "state": {"state-0123456789"}}
+				r := corsSend(t, http.MethodPost, srv.PublicURL+"/oauth2/par", spaOrigin, push, basicHeader(spaID, spaSecret))
+				if r.Status != http.StatusBadRequest || allowedOrigin(t, r) != spaOrigin {
+					t.Fatalf("status %d headers %v", r.Status, r.Header)
+				}
+			})
 			t.Run("userinfo: the token's client decides", func(t *testing.T) {
 				tok := decodeToken(t, corsSend(t, http.MethodPost, tokenURL, "", grant, basicHeader(spaID, spaSecret)))
 				// A client-credentials token lacks openid: the 403 must still

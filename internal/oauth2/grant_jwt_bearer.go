@@ -108,10 +108,11 @@ func (g *JWTBearer) Exchange(ctx context.Context, req *TokenRequest, c *client.C
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckAudience(req.Audience, c.Audience); err != nil {
+	target, err := TargetAudience(req, c.Audience)
+	if err != nil {
 		return nil, err
 	}
-	audience := slices.Clone(req.Audience)
+	audience := slices.Clone(target)
 	if !cfg.OAuth2.Grant.JWT.OmitAssertionAudience {
 		audience = Dedupe(append(audience, v.claims.Audience...))
 	}

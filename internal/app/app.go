@@ -162,6 +162,10 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		// grant_types and an issuer through the trust admin API.
 		&oauth2.JWTBearer{Trust: db, Replay: db, Issuer: issuer, Config: live.Get, Now: o.now,
 			Rand: o.rand, Hooks: hooks},
+		// RFC 8693: always mounted; a client opts in through grant_types
+		// and its token_exchange policy.
+		&oauth2.TokenExchange{Tokens: db, Opaque: opaque, JWT: jwtAT, IDTokens: idTokens, Trust: db, Replay: db,
+			Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Hooks: hooks},
 	}
 	// The login and consent flow: challenges and verifiers are sealed with
 	// the system secret; the session cookie with secrets.cookie when set.

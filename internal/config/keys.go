@@ -72,6 +72,8 @@ func implementedKeys() []string {
 		"tracing.provider", "tracing.service_name", "tracing.deployment_environment",
 		"tracing.providers.otlp.server_url", "tracing.providers.otlp.insecure",
 		"tracing.providers.otlp.sampling.sampling_ratio", "tracing.providers.otlp.authorization_header",
+		// Issue 8: public introspection visibility (Signet only).
+		"oauth2.introspection.visibility",
 	}
 }
 
@@ -260,6 +262,9 @@ func oauth2Keys() []Key {
 		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low"),
 		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1),
 		str("oauth2.device_authorization.user_code.character_set").minLen(8),
+		// Which tokens the public introspection endpoint shows a client
+		// (docs/introspection.md).
+		str("oauth2.introspection.visibility").enum("client_or_audience", "client", "any").def("client_or_audience").signetOnly(),
 	}
 	t = append(t, hookKeys("oauth2.refresh_token_hook")...)
 	return append(t, hookKeys("oauth2.token_hook")...)

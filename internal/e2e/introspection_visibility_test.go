@@ -52,3 +52,22 @@ func TestIntrospectionVisibility(t *testing.T) {
 		})
 	}
 }
+
+// TestIntrospectCLIJWT: `signet introspect token --jwt` verifies real
+// RFC 9701 answers of both ports with the server's keys.
+func TestIntrospectCLIJWT(t *testing.T) {
+	t.Parallel()
+	srv := signettest.Start(t)
+	id, secret := newMachineClient(t, srv, nil)
+	tok := mustToken(t, ccConfig(srv, id, secret, oauth2.AuthStyleInHeader, "read")).AccessToken
+	for name, args := range map[string][]string{
+		"admin":  {"introspect", "token", "--jwt", "--format", "json", "-e", srv.AdminURL, tok},
+		"public": {"introspect", "token", "--jwt", "--format", "json", "--public", "--client-id", id, "--client-secret", secret, "-e", srv.PublicURL, tok},
+	} {
+		out, errOut, code := runSignet(nil, args...)
+		var got map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got["active"] != true || got["client_id"] != id {
+			t.Errorf("%s: exit %d, out %q, err %q", name, code, out, errOut)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -299,5 +300,41 @@ func TestTokenExchangeIDTokenAndJWTSubjects(t *testing.T) {
 	_, ext := e.record(t, resp.AccessToken)
 	if act, _ := ext["act"].(map[string]any); act["sub"] != "alice" || act["iss"] != bearerIss {
 		t.Errorf("act %v: want the trusted issuer's subject with its iss", ext["act"])
+	}
+}
+
+// TestTokenExchangeHook: oauth2.token_hook sees the exchange (grant type,
+// subject, carried ext; never the subject token) and its claims win.
+func TestTokenExchangeHook(t *testing.T) {
+	e := newExchangeEnv(t)
+	e.svc.TokenExchange.Impersonation = true
+	hook := newHookServer(t, http.StatusOK, `{"session":{"access_token":{"tenant":"green","hooked":true}}}`)
+	e.cfg.OAuth2.TokenHook.URL = hook.URL
+	e.grant.Hooks = newHooks(e.grant.Config)
+	subject := e.alice(t)
+	resp, err := e.run(e.svc, "subject_token", subject, subjAT, client.TokenTypeAccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ext := e.record(t, resp.AccessToken)
+	if ext["tenant"] != "green" || ext["hooked"] != true {
+		t.Errorf("ext %v: want the hook's claims", ext)
+	}
+	calls := hook.got()
+	if len(calls) != 1 {
+		t.Fatalf("%d hook calls", len(calls))
+	}
+	raw, _ := json.Marshal(calls[0].Body)
+	if !strings.Contains(string(raw), GrantTokenExchange) || !strings.Contains(string(raw), `"alice"`) || !strings.Contains(string(raw), `"blue"`) {
+		t.Errorf("hook payload %s: want the grant type, subject and carried ext", raw)
+	}
+	if strings.Contains(string(raw), subject) {
+		t.Error("the hook was sent the subject token")
+	}
+
+	hook.reply(http.StatusForbidden, "")
+	_, err = e.run(e.svc, "subject_token", subject, subjAT, client.TokenTypeAccessToken)
+	if err == nil {
+		t.Error("a refusing hook did not stop the exchange")
 	}
 }

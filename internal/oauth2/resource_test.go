@@ -108,3 +108,21 @@ func TestVisibility(t *testing.T) {
 		t.Error("actOf must return only an object under act")
 	}
 }
+
+// FuzzParseResources: a stranger's resource values never panic the parser,
+// and whatever it accepts is an absolute URI without a fragment.
+func FuzzParseResources(f *testing.F) {
+	for _, seed := range []string{"https://a.example/x", "urn:a:b", "/rel", "https://a/#", "https://a/%zz", "https:", "\x00", "https://[::1]:80/x?y#z"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, err := ParseResources([]string{v})
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse(got[0])
+		if perr != nil || !u.IsAbs() || strings.Contains(got[0], "#") {
+			t.Fatalf("accepted %q", v)
+		}
+	})
+}

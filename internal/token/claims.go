@@ -18,4 +18,7 @@ type Claims struct {
 	Ext map[string]any
 	// RequestID groups every token issued by one grant.
 	RequestID string
+	// JKT binds the token to a DPoP key (RFC 9449); Issuer.MintAccess fills
+	// it from the context (confirmation.go) when the grant left it empty.
+	JKT string
 }

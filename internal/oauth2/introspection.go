@@ -76,6 +76,8 @@ type IntrospectionResponse struct {
 	TokenType string          `json:"token_type,omitempty"`
 	TokenUse  string          `json:"token_use,omitempty"`
 	Ext       json.RawMessage `json:"ext,omitempty"`
+	// Cnf is the key a DPoP-bound token is bound to (RFC 9449 section 6.2).
+	Cnf *token.Cnf `json:"cnf,omitempty"`
 }
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
@@ -183,9 +185,10 @@ func (i *Introspection) Introspect(ctx context.Context, raw string, scopes []str
 		NotBefore: rec.IssuedAt.Unix(),
 		Audience:  rec.Audience,
 		Issuer:    cfg.URLs.Self.Issuer,
-		TokenType: "Bearer",
+		TokenType: introspectedTokenType(rec.JKT),
 		TokenUse:  "access_token",
 		Ext:       nonEmptyObject(rec.Ext),
+		Cnf:       token.CnfOf(rec.JKT),
 	}, nil
 }
 
@@ -245,7 +248,8 @@ func (i *Introspection) introspectRefresh(ctx context.Context, raw string, scope
 	resp := &IntrospectionResponse{
 		Active: true, Scope: strings.Join(rec.Scopes, " "), ClientID: rec.ClientID, Subject: rec.Subject,
 		IssuedAt: rec.IssuedAt.Unix(), NotBefore: rec.IssuedAt.Unix(), Audience: rec.Audience,
-		Issuer: cfg.URLs.Self.Issuer, TokenType: "Bearer", TokenUse: "refresh_token", Ext: ext,
+		Issuer: cfg.URLs.Self.Issuer, TokenType: introspectedTokenType(rec.JKT), TokenUse: "refresh_token", Ext: ext,
+		Cnf: token.CnfOf(rec.JKT),
 	}
 	if rec.ExpiresAt.Before(neverExpires) {
 		resp.ExpiresAt = rec.ExpiresAt.Unix()

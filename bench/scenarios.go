@@ -33,6 +33,7 @@ type fixture struct {
 	flow          *flowClient
 	refreshPool   chan string
 	assertions    *assertionFixture
+	dpop          *dpopSigner
 }
 
 func setup(ctx context.Context, hc *http.Client, public, admin, redirect string) (*fixture, error) {
@@ -45,6 +46,9 @@ func setup(ctx context.Context, hc *http.Client, public, admin, redirect string)
 		return nil, err
 	}
 	if f.assertions, err = setupAssertions(ctx, hc, public, admin, f.secret); err != nil {
+		return nil, err
+	}
+	if f.dpop, err = newDPoPSigner(); err != nil {
 		return nil, err
 	}
 	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
@@ -160,6 +164,7 @@ func (f *fixture) scenarios() []scenario {
 	return []scenario{
 		{"client_credentials (opaque)", "req", ok(f.tokenRequest(f.opaqueID))},
 		{"client_credentials (jwt)", "req", ok(f.tokenRequest(f.jwtID))},
+		{"client_credentials (opaque, DPoP)", "req", ok(f.dpopTokenRequest(f.opaqueID))},
 		{"client_credentials (private_key_jwt)", "req", ok(f.assertions.privateKeyJWTRequest)},
 		{"jwt-bearer grant", "req", ok(f.assertions.jwtBearerRequest(f.secret))},
 		{"introspection (valid)", "req", ok(f.introspectRequest(f.token))},

@@ -474,4 +474,6 @@ func asHTTPX(t *testing.T, err error) *httpx.Error {
 
 func refreshRecord(jkt string) *token.RefreshRecord { return &token.RefreshRecord{JKT: jkt} }
 
-func withJKT(ctx context.Context, jkt string) context.Context { return token.WithConfirmation(ctx, jkt) }
+func withJKT(ctx context.Context, jkt string) context.Context {
+	return token.WithConfirmation(ctx, jkt)
+}

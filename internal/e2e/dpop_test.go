@@ -180,8 +180,11 @@ func TestDPoPClientCredentials(t *testing.T) {
 		t.Errorf("public introspection: %s", pub.Body)
 	}
 
-	// Without a proof: a bearer token, no cnf.
-	plain := mustToken(t, ccConfig(srv, id, secret, oauth2.AuthStyleInHeader, "read"))
+	// Without a proof: a bearer token, one statement fewer.
+	var plain *oauth2.Token
+	assertQueries(t, srv, "plain client_credentials (client read, token)", 2, func() {
+		plain = mustToken(t, ccConfig(srv, id, secret, oauth2.AuthStyleInHeader, "read"))
+	})
 	if plain.TokenType != "bearer" {
 		t.Errorf("no proof: token_type %q", plain.TokenType)
 	}

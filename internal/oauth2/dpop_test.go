@@ -477,3 +477,28 @@ func refreshRecord(jkt string) *token.RefreshRecord { return &token.RefreshRecor
 func withJKT(ctx context.Context, jkt string) context.Context {
 	return token.WithConfirmation(ctx, jkt)
 }
+
+// FuzzParseDPoPProof: whatever a stranger puts in the DPoP header, the
+// parser answers with a proof or an invalid_dpop_proof, never a panic or
+// another error; an accepted proof always names its key.
+func FuzzParseDPoPProof(f *testing.F) {
+	p := newProver(f)
+	f.Add(p.proof(f, "seed"))
+	f.Add(p.sign(f, proofClaims("seed"), map[string]any{"typ": "JWT"}))
+	f.Add(handMade(map[string]any{"alg": "none", "typ": "dpop+jwt", "jwk": p.jwk}, proofClaims("n"), nil))
+	f.Add("e30.e30.")
+	f.Add("")
+	target := DPoPTarget{Method: "POST", URL: tokenURL}
+	f.Fuzz(func(t *testing.T, raw string) {
+		proof, _, err := ParseDPoPProof(raw, target, dpopT0, time.Minute)
+		if err != nil {
+			if oauth2test.ErrCode(err) != "invalid_dpop_proof" {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if proof.JKT == "" || proof.JTI == "" {
+			t.Fatalf("accepted proof without key or jti: %+v", proof)
+		}
+	})
+}

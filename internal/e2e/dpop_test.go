@@ -344,3 +344,41 @@ func TestDPoPNonce(t *testing.T) {
 		t.Errorf("with the nonce: %v", ok)
 	}
 }
+
+// TestDPoPAuthorizationCodeBinding: a code requested with dpop_jkt (RFC 9449
+// section 10) is redeemed only with a proof by that key; a thief holding
+// the code (and even the PKCE verifier) but not the key gets nothing.
+func TestDPoPAuthorizationCodeBinding(t *testing.T) {
+	t.Parallel()
+	e := startFlowEnv(t)
+	key, thief := newDPoPKey(t, e.clk), newDPoPKey(t, e.clk)
+	rp := newRP(t, e.srv, []string{e.callback}, func(c *hydra.OAuth2Client) {
+		c.SetTokenEndpointAuthMethod("none")
+		c.ClientSecret = nil
+	})
+	rp.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	bound := func() (string, string) {
+		verifier := oauth2.GenerateVerifier()
+		return codeFor(t, newBrowser(t, e.callback), rp, oauth2.S256ChallengeOption(verifier),
+			oauth2.SetAuthURLParam("dpop_jkt", key.jkt)), verifier
+	}
+	code, verifier := bound()
+	if _, err := rp.Exchange(dpopContext(t, thief), code, oauth2.VerifierOption(verifier)); grantError(err) != "invalid_dpop_proof" {
+		t.Errorf("thief's key: %v, want invalid_dpop_proof", err)
+	}
+	code, verifier = bound()
+	if _, err := rp.Exchange(context.Background(), code, oauth2.VerifierOption(verifier)); grantError(err) != "invalid_dpop_proof" {
+		t.Errorf("no proof: %v, want invalid_dpop_proof", err)
+	}
+	code, verifier = bound()
+	tok, err := rp.Exchange(dpopContext(t, key), code, oauth2.VerifierOption(verifier))
+	if err != nil || tok.TokenType != "DPoP" {
+		t.Fatalf("the bound key: %v %+v", err, tok)
+	}
+	// A malformed dpop_jkt goes back to the client as invalid_request.
+	q := authorize(t, newBrowser(t, e.callback), rp.AuthCodeURL("state-0123456789",
+		oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("dpop_jkt", "not-a-thumbprint")))
+	if q.Get("error") != "invalid_request" || q.Get("code") != "" {
+		t.Errorf("malformed dpop_jkt: %v", q)
+	}
+}

@@ -23,8 +23,8 @@ package oauth2
 //     UseJTI insert, scoped to the key's thumbprint so that one key cannot
 //     burn another's jti values. It is the only storage access.
 //
-// Not supported: the DPoP-bound authorization code of section 10
-// (dpop_jkt at the authorization endpoint).
+// Section 10 (dpop_jkt binding the authorization code) is in
+// authorize/dpop_jkt.go and CheckCodeBinding.
 
 import (
 	"context"

@@ -447,6 +447,19 @@ func TestCheckRefreshBinding(t *testing.T) {
 	}
 }
 
+func TestCheckCodeBinding(t *testing.T) {
+	ctx := context.Background()
+	bound := &token.CodeRecord{DPoPJKT: "jkt-a"}
+	if err := CheckCodeBinding(ctx, &token.CodeRecord{}); err != nil {
+		t.Errorf("unbound code, no proof: %v", err)
+	}
+	wantCode(t, CheckCodeBinding(ctx, bound), "invalid_dpop_proof")
+	wantCode(t, CheckCodeBinding(withJKT(ctx, "jkt-b"), bound), "invalid_dpop_proof")
+	if err := CheckCodeBinding(withJKT(ctx, "jkt-a"), bound); err != nil {
+		t.Errorf("same key: %v", err)
+	}
+}
+
 func BenchmarkVerifyProof(b *testing.B) {
 	p := newProver(b)
 	v, _, _ := newVerifier(false)

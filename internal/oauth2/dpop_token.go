@@ -108,3 +108,19 @@ func introspectedTokenType(jkt string) string {
 	}
 	return "Bearer"
 }
+
+// CheckCodeBinding refuses to redeem a code bound to a key by dpop_jkt
+// (RFC 9449 section 10) unless the request proved possession of that key.
+func CheckCodeBinding(ctx context.Context, rec *token.CodeRecord) error {
+	if rec.DPoPJKT == "" {
+		return nil
+	}
+	switch token.Confirmation(ctx) {
+	case rec.DPoPJKT:
+		return nil
+	case "":
+		return InvalidDPoPProof("The authorization request carried dpop_jkt, so the code needs a DPoP proof signed with that key.")
+	default:
+		return InvalidDPoPProof("The DPoP proof is signed with another key than the dpop_jkt of the authorization request.")
+	}
+}

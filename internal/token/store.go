@@ -64,6 +64,9 @@ type CodeRecord struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+	// DPoPJKT is the authorization request's dpop_jkt (RFC 9449 section
+	// 10): only a token request with a proof by that key may redeem it.
+	DPoPJKT string
 }
 
 // RefreshRecord is a refresh token. Every token of one grant shares its

@@ -71,6 +71,8 @@ type Request struct {
 	UILocales   []string
 	Display     string // page, popup, touch, wap, or ""
 	Audience    []string
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 section 10; dpop_jkt.go).
+	DPoPJKT string
 
 	// problem is the first invalid parameter other than client_id and
 	// redirect_uri, reported by Validate as a redirectable error.
@@ -143,6 +145,7 @@ func ParseRequest(q url.Values) (*Request, error) {
 	r.UILocales = p.list("ui_locales", maxAuthzStringLen)
 	r.Display = p.oneOf("display", "page", "popup", "touch", "wap")
 	r.Audience = p.list("audience", httpx.MaxParamLen)
+	r.DPoPJKT = p.dpopJKT()
 	p.unsupported("request", "request_not_supported", "Request objects (the request parameter) are not supported.")
 	p.unsupported("request_uri", "request_uri_not_supported", "Request objects by reference (the request_uri parameter) are not supported.")
 	r.problem = p.problem

@@ -17,7 +17,7 @@ const (
 	consentCols = "id, subject, client_id, login_session_id, granted_scopes, granted_audience, " +
 		"remember, remember_until, session, context, requested_at, handled_at"
 	codeCols = "digest, client_id, request_id, redirect_uri, code_challenge, code_challenge_method, " +
-		"subject, scopes, audience, session, issued_at, expires_at, used_at"
+		"subject, scopes, audience, session, issued_at, expires_at, used_at, dpop_jkt"
 	refreshCols = "digest, client_id, request_id, subject, scopes, audience, session, " +
 		"issued_at, expires_at, used_at, use_count, revoked_at, jkt"
 )
@@ -71,7 +71,7 @@ func buildFlowSQL(d dialect) flowSQL {
 			d.rebind("SELECT id FROM consent_sessions WHERE subject = ? AND client_id = ?"),
 		},
 
-		insertCode: d.rebind("INSERT INTO auth_codes (" + codeCols + ") VALUES " + placeholders(13)),
+		insertCode: d.rebind("INSERT INTO auth_codes (" + codeCols + ") VALUES " + placeholders(14)),
 		// The one write that makes a code single use, on every dialect.
 		consumeCode: d.rebind("UPDATE auth_codes SET used_at = ? WHERE digest = ? AND used_at IS NULL"),
 		getCode:     d.rebind("SELECT " + codeCols + " FROM auth_codes WHERE digest = ?"),

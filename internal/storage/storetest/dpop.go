@@ -9,9 +9,9 @@ import (
 	"github.com/signet-oidc/signet/internal/token"
 )
 
-// DPoP (RFC 9449): the key thumbprint a token is bound to survives every
-// way a token is written (batched insert, refresh create, refresh rotation)
-// and an unbound token reads back unbound.
+// DPoP (RFC 9449): the key thumbprint a token or code is bound to survives
+// every way it is written (batched insert, refresh create, refresh
+// rotation, code create) and an unbound one reads back unbound.
 
 // testJKT is shaped like an RFC 7638 thumbprint (43 base64url characters).
 const testJKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
@@ -52,6 +52,21 @@ func testDPoPBinding(t *testing.T, open Opener) {
 	}
 	if got, err := s.GetRefresh(c, digest("rt-unbound-never-written")); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("unknown refresh: %+v, %v", got, err)
+	}
+	code := newCode("dpop-code", "app", "fam")
+	code.DPoPJKT = testJKT
+	if err := s.CreateCode(c, code); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ConsumeCode(c, code.Digest, baseTime().Add(time.Minute)); err != nil || got.DPoPJKT != testJKT {
+		t.Errorf("code: %+v, %v; want dpop_jkt %q", got, err, testJKT)
+	}
+	plainCode := newCode("plain-code", "app", "fam")
+	if err := s.CreateCode(c, plainCode); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ConsumeCode(c, plainCode.Digest, baseTime().Add(time.Minute)); err != nil || got.DPoPJKT != "" {
+		t.Errorf("unbound code: %+v, %v", got, err)
 	}
 	bad := newAccess("bad-jkt", "app")
 	bad.JKT = "a\x00b"

@@ -25,6 +25,7 @@ package oauth2
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/token"
@@ -67,7 +68,9 @@ func (b *DPoPBinding) Finish(ctx context.Context, w http.ResponseWriter, resp *T
 	if b == nil {
 		return
 	}
-	if token.Confirmation(ctx) != "" {
+	// Only an access token's type changes: a grant that answers with
+	// another kind of token (RFC 8693's "N_A") keeps its token_type.
+	if token.Confirmation(ctx) != "" && strings.EqualFold(resp.TokenType, TokenTypeBearer) {
 		resp.TokenType = TokenTypeDPoP
 	}
 	if b.Verifier.Nonces != nil {

@@ -29,6 +29,7 @@ type clientFlags struct {
 
 	frontchannelSessionRequired, backchannelSessionRequired bool
 	skipConsent, skipLogoutConsent                          bool
+	dpopBoundAccessTokens                                   bool
 
 	// requirePAR is RFC 9126's require_pushed_authorization_requests.
 	requirePAR bool
@@ -66,6 +67,7 @@ func (f *clientFlags) bind(cmd *cobra.Command) {
 	fs.StringVar(&f.metadata, "metadata", "", "free-form JSON object stored with the client, e.g. '{\"team\":\"a\"}'")
 	fs.BoolVar(&f.skipConsent, "skip-consent", false, "skip the consent screen for this client")
 	fs.BoolVar(&f.skipLogoutConsent, "skip-logout-consent", false, "skip the logout confirmation for this client")
+	fs.BoolVar(&f.dpopBoundAccessTokens, "dpop-bound-access-tokens", false, "refuse token requests of this client that carry no DPoP proof (RFC 9449)")
 	fs.BoolVar(&f.requirePAR, "require-pushed-authorization-requests", false, "accept only authorization requests pushed to /oauth2/par (RFC 9126)")
 }
 
@@ -103,6 +105,7 @@ func (f *clientFlags) toClient() (*client.Client, error) {
 		AccessTokenStrategy:               f.accessTokenStrategy,
 		SkipConsent:                       f.skipConsent,
 		SkipLogoutConsent:                 f.skipLogoutConsent,
+		DPoPBoundAccessTokens:             f.dpopBoundAccessTokens,
 	}
 	c.RequirePushedAuthorizationRequests = f.requirePAR
 	if f.metadata != "" {

@@ -40,6 +40,9 @@ type Client struct {
 	RequestURIs                 []string `json:"request_uris,omitempty"`
 	RequestObjectSigningAlg     string   `json:"request_object_signing_alg,omitempty"`
 	UserinfoSignedResponseAlg   string   `json:"userinfo_signed_response_alg,omitempty"`
+	// DPoPBoundAccessTokens (RFC 9449 section 5.2): the token endpoint
+	// refuses this client's requests that carry no DPoP proof.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 
 	// RequirePushedAuthorizationRequests is RFC 9126 section 6's client
 	// metadata: the authorization endpoint accepts only pushed requests.
@@ -56,6 +59,9 @@ type Client struct {
 	AccessTokenStrategy string          `json:"access_token_strategy,omitempty"`
 	SkipConsent         bool            `json:"skip_consent"`
 	SkipLogoutConsent   bool            `json:"skip_logout_consent"`
+	// TokenExchange is the client's RFC 8693 policy (token_exchange.go), a
+	// Signet extension; nil means the defaults.
+	TokenExchange *TokenExchange `json:"token_exchange,omitempty"`
 
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
 	RegistrationClientURI   string `json:"registration_client_uri,omitempty"`

@@ -20,6 +20,8 @@ func implementedKeys() []string {
 		"janitor.enabled", "janitor.interval", "janitor.batch_size", "janitor.keep_if_younger",
 		// Issue 7: automatic key rotation (Signet only).
 		"keys.rotation.enabled", "keys.rotation.interval", "keys.rotation.publish_before", "keys.rotation.retain_after",
+		// Issue 8: DPoP (Signet only).
+		"oauth2.dpop.enabled", "oauth2.dpop.proof_max_age", "oauth2.dpop.require_nonce", "oauth2.dpop.nonce_lifespan",
 		"log.level", "log.format",
 		"serve.public.host", "serve.public.port", "serve.public.request_log.disable_for_health",
 		"serve.admin.host", "serve.admin.port", "serve.admin.request_log.disable_for_health",
@@ -72,6 +74,8 @@ func implementedKeys() []string {
 		"tracing.provider", "tracing.service_name", "tracing.deployment_environment",
 		"tracing.providers.otlp.server_url", "tracing.providers.otlp.insecure",
 		"tracing.providers.otlp.sampling.sampling_ratio", "tracing.providers.otlp.authorization_header",
+		// Issue 8: public introspection visibility (Signet only).
+		"oauth2.introspection.visibility",
 	}
 }
 
@@ -121,6 +125,11 @@ func coreKeys() []Key {
 		duration("keys.rotation.interval").positive().def("720h").signetOnly(),
 		duration("keys.rotation.publish_before").def("24h").signetOnly(),
 		duration("keys.rotation.retain_after").def("168h").signetOnly(),
+		// DPoP, RFC 9449 (docs/dpop.md); on by default, nonces off.
+		boolean("oauth2.dpop.enabled").def(true).signetOnly(),
+		duration("oauth2.dpop.proof_max_age").positive().def("60s").signetOnly(),
+		boolean("oauth2.dpop.require_nonce").signetOnly(),
+		duration("oauth2.dpop.nonce_lifespan").positive().def("5m").signetOnly(),
 		str("version").format(FormatSemver),
 		boolean("db.ignore_unknown_table_columns"),
 		str("log.level").enum("panic", "fatal", "error", "warn", "info", "debug", "trace").def("info"),
@@ -260,6 +269,9 @@ func oauth2Keys() []Key {
 		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low"),
 		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1),
 		str("oauth2.device_authorization.user_code.character_set").minLen(8),
+		// Which tokens the public introspection endpoint shows a client
+		// (docs/introspection.md).
+		str("oauth2.introspection.visibility").enum("client_or_audience", "client", "any").def("client_or_audience").signetOnly(),
 		// Pushed authorization requests (RFC 9126, docs/par.md).
 		boolean("oauth2.pushed_authorization_requests.required").signetOnly(),
 		duration("oauth2.pushed_authorization_requests.ttl").positive().def("90s").signetOnly(),

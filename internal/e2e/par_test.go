@@ -246,6 +246,8 @@ func TestPARBadInput(t *testing.T) {
 		{"scope not allowed", "application/x-www-form-urlencoded", strings.Replace(valid, "scope=openid", "scope=admin", 1), auth(), 400, "invalid_scope"},
 		{"unsupported response_type", "application/x-www-form-urlencoded", strings.Replace(valid, "response_type=code", "response_type=bogus", 1), auth(), 400, "unsupported_response_type"},
 		{"bad request object", "application/x-www-form-urlencoded", valid + "&request=a.b.c", auth(), 400, "invalid_request_object"},
+		{"resources the client may not target (repeats parse)", "application/x-www-form-urlencoded",
+			valid + "&resource=https%3A%2F%2Fapi.example%2Fa&resource=https%3A%2F%2Fapi.example%2Fb", auth(), 400, "invalid_target"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -117,6 +117,8 @@ type Request struct {
 	Display             string          `json:"d,omitempty"`
 	LoginHint           string          `json:"lh,omitempty"`
 	IDTokenHintClaims   json.RawMessage `json:"ih,omitempty"`
+	// DPoPJKT is dpop_jkt (RFC 9449 section 10): the code is bound to it.
+	DPoPJKT string `json:"dj,omitempty"`
 }
 
 // LoginResult is the login half of the flow. Subject, SessionID, AuthTime

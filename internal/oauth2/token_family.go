@@ -53,6 +53,10 @@ type family struct {
 	// SessionJSON is the stored session, copied verbatim into refresh records.
 	SessionJSON json.RawMessage
 	GrantType   string
+	// AccessAudience, when set, is the access token's audience: a part of
+	// Audience selected by RFC 8707 resource indicators (resource.go).
+	// Refresh tokens keep Audience.
+	AccessAudience []string
 }
 
 // familyLifespans are the client overrides of one grant; nil means ttl.*.
@@ -149,10 +153,18 @@ func (f *family) runHooks(ctx context.Context, hooks *TokenHooks, req *TokenRequ
 // accessClaims is the access token of the family.
 func (f *family) accessClaims(cfg *config.Config, scopes []string, now time.Time, ttl time.Duration) token.Claims {
 	return token.Claims{
-		ClientID: f.Client.ID, Subject: f.Subject, Scopes: scopes, Audience: f.Audience,
+		ClientID: f.Client.ID, Subject: f.Subject, Scopes: scopes, Audience: f.accessAudience(),
 		GrantType: f.GrantType, Issuer: cfg.IssuerURL(), IssuedAt: now, ExpiresAt: now.Add(ttl),
 		Ext: f.Session.AccessToken, RequestID: f.RequestID,
 	}
+}
+
+// accessAudience is AccessAudience when resources narrowed it, else Audience.
+func (f *family) accessAudience() []string {
+	if f.AccessAudience != nil {
+		return f.AccessAudience
+	}
+	return f.Audience
 }
 
 // idToken mints the ID token when "openid" is among scopes; "" otherwise.
@@ -182,7 +194,9 @@ func (f *family) idToken(ctx context.Context, ids *token.IDTokens, cfg *config.C
 
 // newRefresh mints a refresh token of the family with its full scopes
 // (section 6: a rotated token keeps the original scope).
-func (f *family) newRefresh(format token.OpaqueFormat, now, expires time.Time) (string, *token.RefreshRecord, error) {
+// A public client's token is bound to the request's DPoP key, if any
+// (dpop_token.go).
+func (f *family) newRefresh(ctx context.Context, format token.OpaqueFormat, now, expires time.Time) (string, *token.RefreshRecord, error) {
 	raw, err := format.New()
 	if err != nil {
 		return "", nil, ServerError(err)
@@ -190,7 +204,7 @@ func (f *family) newRefresh(format token.OpaqueFormat, now, expires time.Time) (
 	return raw, &token.RefreshRecord{
 		Digest: token.Digest(raw), ClientID: f.Client.ID, RequestID: f.RequestID, Subject: f.Subject,
 		Scopes: f.Scopes, Audience: f.Audience, Session: f.SessionJSON,
-		IssuedAt: now, ExpiresAt: expires,
+		IssuedAt: now, ExpiresAt: expires, JKT: refreshJKT(ctx, f.Client),
 	}, nil
 }
 

@@ -59,6 +59,9 @@ type Features struct {
 	// IssuerIdentification says every authorization response carries iss
 	// (RFC 9207), advertised as authorization_response_iss_parameter_supported.
 	IssuerIdentification bool
+	// DPoPSigningAlgs are the proof algorithms accepted (RFC 9449 section
+	// 5.1); empty when DPoP is disabled.
+	DPoPSigningAlgs []string
 	// RequestObjects says /oauth2/auth takes request and request_uri
 	// (RFC 9101), signed with RequestObjectSigningAlgs; request_uri values
 	// must be registered.
@@ -120,6 +123,8 @@ type Metadata struct {
 	BackchannelLogoutSessionSupported  bool     `json:"backchannel_logout_session_supported,omitempty"`
 	// RFC 9207 section 3: absent means false, so it is omitted when off.
 	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// RFC 9449 section 5.1; omitted when DPoP is disabled.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 	// RFC 9101 section 10.5 and RFC 9126 section 5.
 	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
 	PushedAuthorizationRequestEndpoint     string   `json:"pushed_authorization_request_endpoint,omitempty"`
@@ -149,6 +154,7 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		ClaimsSupported:                   f.Claims,
 	}
 	m.AuthorizationResponseIssParameterSupported = f.IssuerIdentification
+	m.DPoPSigningAlgValuesSupported = f.DPoPSigningAlgs
 	if f.RequestObjects {
 		m.RequestParameterSupported, m.RequestURIParameterSupported = true, true
 		m.RequireRequestURIRegistration = true

@@ -48,6 +48,10 @@ func newRecord(raw, strategy string, c Claims) (*AccessRecord, error) {
 		IssuedAt:  c.IssuedAt.UTC(),
 		ExpiresAt: c.ExpiresAt.UTC(),
 		RequestID: c.RequestID,
+		JKT:       c.JKT,
+	}
+	if c.Act != nil {
+		c.Ext = withAct(c.Ext, c.Act)
 	}
 	if len(c.Ext) > 0 {
 		ext, err := json.Marshal(c.Ext)
@@ -57,4 +61,14 @@ func newRecord(raw, strategy string, c Claims) (*AccessRecord, error) {
 		rec.Ext = ext
 	}
 	return rec, nil
+}
+
+// withAct is a copy of ext with "act" set, leaving the caller's map alone.
+func withAct(ext, act map[string]any) map[string]any {
+	out := make(map[string]any, len(ext)+1)
+	for k, v := range ext {
+		out[k] = v
+	}
+	out["act"] = act
+	return out
 }

@@ -97,7 +97,7 @@ var clientCredentialParams = []string{"client_secret", "client_assertion", "clie
 
 // Handle serves POST /oauth2/par; mount it with httpx.Renderer.OAuth.
 func (p *PAR) Handle(w http.ResponseWriter, r *http.Request) error {
-	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	form, err := httpx.ParseForm(r, httpx.MaxFormBody, oauth2.ParamResource)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func (a *Endpoint) consumePushed(ctx context.Context, uri, clientID string) (url
 	if err != nil {
 		return nil, fmt.Errorf("consuming a pushed request: %w", err)
 	}
-	q, err := httpx.ParseStrictValues(raw)
+	q, err := httpx.ParseStrictValues(raw, oauth2.ParamResource)
 	if err != nil {
 		return nil, fmt.Errorf("decoding a pushed request: %w", err)
 	}

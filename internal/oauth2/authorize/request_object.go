@@ -290,7 +290,8 @@ var registeredClaims = map[string]bool{"iss": true, "aud": true, "exp": true, "n
 var entryParams = map[string]bool{paramLoginVerifier: true, paramConsentVerifier: true}
 
 // objectParams turns the object's members into parameters: strings as
-// they are, integers (max_age) in decimal. Other JSON types are refused
+// they are, integers (max_age) in decimal, arrays of strings for resource
+// (RFC 8707). Other JSON types are refused
 // for the parameters this endpoint reads and ignored otherwise (RFC 6749
 // section 3.1: unknown parameters are ignored; "claims" is an object).
 func objectParams(payload []byte, clientID string) (url.Values, *httpx.Error) {
@@ -311,12 +312,12 @@ func objectParams(payload []byte, clientID string) (url.Values, *httpx.Error) {
 		case registeredClaims[k] || entryParams[k]:
 			continue
 		}
-		v, ok, err := paramValue(k, raw)
+		vs, err := paramValues(k, raw)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			out.Set(k, v)
+		if len(vs) > 0 {
+			out[k] = vs
 		}
 	}
 	if id := out.Get("client_id"); id != "" && id != clientID {
@@ -333,25 +334,38 @@ var readParams = map[string]bool{"client_id": true, "redirect_uri": true, "respo
 	"max_age": true, "id_token_hint": true, "login_hint": true, "acr_values": true, "ui_locales": true, "display": true,
 	"audience": true, "resource": true}
 
-// paramValue converts one member; ok is false for a member to ignore.
-func paramValue(name string, raw json.RawMessage) (string, bool, *httpx.Error) {
+// paramValues converts one member; none for a member to ignore. RFC 8707's
+// resource may be an array of strings, as it may repeat in a query.
+func paramValues(name string, raw json.RawMessage) ([]string, *httpx.Error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if len(s) > httpx.MaxParamLen {
-			return "", false, InvalidRequestObject("The request object's %s is longer than %d bytes.", httpx.Clip(name, 32), httpx.MaxParamLen)
+			return nil, InvalidRequestObject("The request object's %s is longer than %d bytes.", httpx.Clip(name, 32), httpx.MaxParamLen)
 		}
-		return s, true, nil
+		return []string{s}, nil
+	}
+	var list []string
+	if name == oauth2.ParamResource && json.Unmarshal(raw, &list) == nil {
+		if len(list) == 0 || len(list) > httpx.MaxRepeats {
+			return nil, InvalidRequestObject("The request object's resource must hold 1 to %d URIs.", httpx.MaxRepeats)
+		}
+		for _, v := range list {
+			if len(v) > httpx.MaxParamLen {
+				return nil, InvalidRequestObject("A resource in the request object is longer than %d bytes.", httpx.MaxParamLen)
+			}
+		}
+		return list, nil
 	}
 	var n json.Number
 	if name == "max_age" && json.Unmarshal(raw, &n) == nil {
 		if _, err := n.Int64(); err == nil {
-			return n.String(), true, nil
+			return []string{n.String()}, nil
 		}
 	}
 	if readParams[name] {
-		return "", false, InvalidRequestObject("The request object's %s must be a string.", name)
+		return nil, InvalidRequestObject("The request object's %s must be a string.", name)
 	}
-	return "", false, nil
+	return nil, nil
 }
 
 // mergeParams applies the rule of the file comment: OIDC requests keep the

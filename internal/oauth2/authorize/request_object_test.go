@@ -273,3 +273,23 @@ func TestRequestObjectJWKSURI(t *testing.T) {
 		t.Errorf("a client without keys: %v, want invalid_request_object", err)
 	}
 }
+
+// TestRequestObjectResources: RFC 8707 resource may be one URI or an array
+// inside the object; either way the request carries each one.
+func TestRequestObjectResources(t *testing.T) {
+	e := newROEnv(t)
+	for _, res := range []any{"https://api.example/a", []string{"https://api.example/a", "https://api.example/b"}} {
+		got, err := e.resolve(url.Values{"client_id": {"app"}, "request": {e.sign(jose.ES256, e.key, e.claims(func(c map[string]any) {
+			c["resource"] = res
+		}))}})
+		if err != nil || len(got["resource"]) == 0 || got["resource"][0] != "https://api.example/a" {
+			t.Errorf("resource %v resolved to %v, %v", res, got["resource"], err)
+		}
+	}
+	_, err := e.resolve(url.Values{"client_id": {"app"}, "request": {e.sign(jose.ES256, e.key, e.claims(func(c map[string]any) {
+		c["resource"] = []any{"https://api.example/a", 7}
+	}))}})
+	if err == nil || err.Code != "invalid_request_object" {
+		t.Errorf("resource with a number: %v, want invalid_request_object", err)
+	}
+}

@@ -63,6 +63,8 @@ func Run(t *testing.T, open Opener) {
 		{"JanitorBatches", testJanitorBatches},
 		{"JanitorLimit", testJanitorLimit},
 		{"JanitorLock", testJanitorLock},
+		{"DPoPBinding", testDPoPBinding},
+		{"DPoPProofReplay", testDPoPProofReplay},
 		{"PushedRoundTrip", testPushedRoundTrip},
 		{"PushedExpiry", testPushedExpiry},
 		{"PushedDeleteClientCascades", testPushedDeleteClientCascades},

@@ -240,7 +240,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log,
 			Observer: meters, Pushed: db, PushedFormat: parFormat, Objects: objects},
 		par: &authorize.PAR{Auth: auth, Store: db, Format: parFormat, Objects: objects, Config: live.Get,
-			Now: o.now},
+			Now: o.now, DPoP: dpop, DPoPURL: cfg.PublicEndpoint("/oauth2/par")},
 		loginConsent:  loginConsent,
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
 		logoutAdmin:   logoutAdmin,

@@ -300,3 +300,54 @@ func adminGetClient(t *testing.T, srv *signettest.Server, id string) map[string]
 	}
 	return m
 }
+
+// TestPushedRequestDPoP: a push with a DPoP proof binds the code to the
+// proof's key (RFC 9449 section 10.1): the exchange needs a proof of that
+// key. A proof for another URL, a replayed proof and a dpop_jkt of another
+// key are refused at the push.
+func TestPushedRequestDPoP(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	f := startFlow(t, signettest.WithAppOptions(app.WithClock(clk.Now)))
+	// No auto-detection: its retry with the secret in the body would hide
+	// the first answer.
+	f.rp.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	key, thief := newDPoPKey(t, clk), newDPoPKey(t, clk)
+	parURL := f.srv.PublicURL + "/oauth2/par"
+	pushWith := func(proof string, extra url.Values) response {
+		form := url.Values{"response_type": {"code"}, "redirect_uri": {f.callback}, "scope": {"openid"},
+			"state": {"state-dpop-00001"}, "nonce": {"nonce-0123456789"}}
+		for k, v := range extra {
+			form[k] = v
+		}
+		req, _ := http.NewRequest(http.MethodPost, parURL, nil)
+		req.SetBasicAuth(url.QueryEscape(f.rp.ClientID), url.QueryEscape(f.rp.ClientSecret))
+		h := http.Header{"Authorization": {req.Header.Get("Authorization")}, "DPoP": {proof}}
+		return send(t, http.MethodPost, parURL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), h)
+	}
+	proof := key.proof(t, http.MethodPost, parURL, "")
+	r := pushWith(proof, nil)
+	var p parResponse
+	if r.Status != http.StatusCreated || json.Unmarshal(r.Body, &p) != nil {
+		t.Fatalf("PAR with a DPoP proof: %d %s", r.Status, r.Body)
+	}
+	wantOAuthError(t, "a replayed proof", pushWith(proof, nil), http.StatusBadRequest, "invalid_dpop_proof")
+	wantOAuthError(t, "a proof for the token endpoint", pushWith(key.proof(t, http.MethodPost, f.srv.PublicURL+"/oauth2/token", ""), nil),
+		http.StatusBadRequest, "invalid_dpop_proof")
+	wantOAuthError(t, "dpop_jkt of another key", pushWith(key.proof(t, http.MethodPost, parURL, ""), url.Values{"dpop_jkt": {thief.jkt}}),
+		http.StatusBadRequest, "invalid_dpop_proof")
+
+	q := authorize(t, newBrowser(t, f.callback), parAuthURL(f.srv, f.rp.ClientID, p.RequestURI))
+	if _, err := f.rp.Exchange(context.Background(), q.Get("code")); grantError(err) != "invalid_dpop_proof" {
+		t.Errorf("exchanging without a proof: %v, want invalid_dpop_proof", err)
+	}
+	r = pushWith(key.proof(t, http.MethodPost, parURL, ""), nil)
+	if r.Status != http.StatusCreated || json.Unmarshal(r.Body, &p) != nil {
+		t.Fatalf("second push: %d %s", r.Status, r.Body)
+	}
+	q = authorize(t, newBrowser(t, f.callback), parAuthURL(f.srv, f.rp.ClientID, p.RequestURI))
+	tok, err := f.rp.Exchange(dpopContext(t, key), q.Get("code"))
+	if err != nil || tok.TokenType != "DPoP" {
+		t.Fatalf("exchanging with the bound key: %v %+v", err, tok)
+	}
+}

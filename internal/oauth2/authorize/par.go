@@ -26,6 +26,9 @@ package authorize
 // requests that were not pushed (section 5), with invalid_request sent to
 // the redirect URI when the query's one is registered.
 //
+// A DPoP proof sent with the push binds the authorization code to its key
+// (RFC 9449 section 10.1, par_dpop.go).
+//
 // The stored parameters never include client credentials (client_secret,
 // client_assertion): they are dropped before the request is stored.
 
@@ -89,6 +92,10 @@ type PAR struct {
 	Objects *RequestObjects
 	Config  func() *config.Config
 	Now     func() time.Time
+	// DPoP checks a DPoP proof sent with the push (par_dpop.go); nil when
+	// DPoP is disabled. DPoPURL is this endpoint's public URL.
+	DPoP    *oauth2.DPoPVerifier
+	DPoPURL string
 }
 
 // clientCredentialParams are read by client authentication and never
@@ -105,10 +112,14 @@ func (p *PAR) Handle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := p.bindPushed(r.Context(), r, form); err != nil {
+		return err
+	}
 	resp, err := p.Push(r.Context(), form, c, p.Config())
 	if err != nil {
 		return err
 	}
+	p.dpopNonce(w)
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusCreated, resp)
 	return nil

@@ -332,7 +332,7 @@ func objectParams(payload []byte, clientID string) (url.Values, *httpx.Error) {
 var readParams = map[string]bool{"client_id": true, "redirect_uri": true, "response_type": true, "response_mode": true,
 	"scope": true, "state": true, "nonce": true, "code_challenge": true, "code_challenge_method": true, "prompt": true,
 	"max_age": true, "id_token_hint": true, "login_hint": true, "acr_values": true, "ui_locales": true, "display": true,
-	"audience": true, "resource": true}
+	"audience": true, "resource": true, "dpop_jkt": true}
 
 // paramValues converts one member; none for a member to ignore. RFC 8707's
 // resource may be an array of strings, as it may repeat in a query.

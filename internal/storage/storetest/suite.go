@@ -58,6 +58,10 @@ func Run(t *testing.T, open Opener) {
 		{"JTISingleUse", testJTISingleUse},
 		{"ClientCredentialsRoundTrip", testClientCredentialsRoundTrip},
 		{"ClientManagedRoundTrip", testClientManagedRoundTrip},
+		{"DeviceRoundTrip", testDeviceRoundTrip},
+		{"DeviceUserCode", testDeviceUserCode},
+		{"DeviceDecide", testDeviceDecide},
+		{"DevicePoll", testDevicePoll},
 		{"JanitorSweep", testJanitorSweep},
 		{"JanitorKeepIfYounger", testJanitorKeepIfYounger},
 		{"JanitorBatches", testJanitorBatches},
@@ -91,6 +95,7 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"RotateRefreshWinners", testConcurrentRotateRefresh},
 		{"TryLockOneWinner", testConcurrentTryLock},
 		{"SweepWhileWriting", testConcurrentSweep},
+		{"DeviceOneWinner", testConcurrentDevice},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,7 +30,10 @@ func NewDevice(r io.Reader, now time.Time) (f *Flow, csrfCookie string, err erro
 // entered: the flow takes d's request ID (so the consent, and every token
 // of the grant, share it), its client, scope and audience.
 func (f *Flow) AcceptDevice(d *token.DeviceRecord) error {
-	if f.State != StateDeviceRequested || !f.Request.Device {
+	if !f.Request.Device {
+		return fmt.Errorf("%w: not a device flow", ErrTransition)
+	}
+	if f.State != StateDeviceRequested {
 		return f.move(StateDeviceRequested, StateInitialised)
 	}
 	f.ID = d.RequestID

@@ -124,6 +124,13 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	opaque := &token.Opaque{MACKeys: macKeys, Rand: o.rand}
 	codeFormat := token.OpaqueFormat{Prefix: token.PrefixCode, MACKeys: macKeys, Rand: o.rand}
 	refreshFormat := token.OpaqueFormat{Prefix: token.PrefixRefreshToken, MACKeys: macKeys, Rand: o.rand}
+	// RFC 8628: device codes are opaque strings; user codes are short and
+	// stored as keyed digests (device.go).
+	deviceFormat := token.OpaqueFormat{Prefix: token.PrefixDeviceCode, MACKeys: macKeys, Rand: o.rand}
+	userCodes, err := userCodeFormat(cfg, keyring, o.rand)
+	if err != nil {
+		return nil, err
+	}
 	idTokens := &token.IDTokens{Signer: keys, Keys: keys, Now: o.now}
 	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
 		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
@@ -162,6 +169,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		// grant_types and an issuer through the trust admin API.
 		&oauth2.JWTBearer{Trust: db, Replay: db, Issuer: issuer, Config: live.Get, Now: o.now,
 			Rand: o.rand, Hooks: hooks},
+		// RFC 8628: always mounted, as in Hydra; a client opts in through grant_types.
+		&oauth2.DeviceCode{Devices: db, Codes: db, Issuer: issuer, IDTokens: idTokens, DeviceCodes: deviceFormat,
+			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Hooks: hooks},
 	}
 	// The login and consent flow: challenges and verifiers are sealed with
 	// the system secret; the session cookie with secrets.cookie when set.
@@ -204,7 +214,10 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		return nil, err
 	}
 
-	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now}
+	deviceVerifyURL := cfg.PublicEndpoint("/oauth2/device/verify")
+	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now,
+		Device: &flow.DeviceCodes{Store: db, UserCodes: userCodes, VerifyURL: deviceVerifyURL,
+			Limiter: userCodeLimiter(cfg, o.now)}}
 	logoutAdmin := &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now}
 
 	h := handlers{
@@ -222,7 +235,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log,
-			Observer: meters},
+			Observer: meters, Devices: db},
+		deviceAuth: &oauth2.DeviceAuthorization{Auth: auth, Store: db, DeviceCodes: deviceFormat, UserCodes: userCodes,
+			VerifyURL: deviceVerifyURL, Config: live.Get, Now: o.now, Rand: o.rand},
 		loginConsent:  loginConsent,
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
 		logoutAdmin:   logoutAdmin,

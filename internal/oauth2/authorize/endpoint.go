@@ -58,6 +58,9 @@ type Endpoint struct {
 	Log    *slog.Logger
 	// Observer counts flow steps and implicit tokens; nil counts nothing.
 	Observer oauth2.Observer
+	// Devices records the outcome of device flows (device.go); nil
+	// refuses them.
+	Devices token.DeviceStore
 }
 
 // observe reports a flow step's outcome to the Observer, if any.

@@ -62,20 +62,31 @@ func (g *DeviceCode) Type() string { return client.GrantDeviceCode }
 // command line tools) are what the grant is for (section 5.6).
 func (g *DeviceCode) AllowsPublicClients() bool { return true }
 
-// The error codes of section 3.5.
+// The error codes of section 3.5. They are token endpoint errors (RFC 6749
+// section 5.2), so all answer 400, access_denied included (the
+// authorization endpoint's AccessDenied is 403).
+
+// AuthorizationPending: the user has not finished yet.
 func AuthorizationPending() *httpx.Error {
 	return httpx.NewError(http.StatusBadRequest, "authorization_pending",
 		"The authorization request is still pending as the end user hasn't yet completed the user-interaction steps.")
 }
 
+// SlowDown: the device polled sooner than interval allowed.
 func SlowDown(interval time.Duration) *httpx.Error {
 	return httpx.NewError(http.StatusBadRequest, "slow_down",
 		"The authorization request is still pending and polling should be slowed down.").
 		WithHint("Poll at most every %d seconds from now on.", int64(interval/time.Second))
 }
 
+// ExpiredToken: the device code expired.
 func ExpiredToken(hint string) *httpx.Error {
 	return httpx.NewError(http.StatusBadRequest, "expired_token", "The device_code has expired.").WithHint("%s", hint)
+}
+
+// DeviceAccessDenied: the user refused.
+func DeviceAccessDenied() *httpx.Error {
+	return httpx.NewError(http.StatusBadRequest, "access_denied", "The end user denied the authorization request.")
 }
 
 // Exchange answers one poll.
@@ -130,7 +141,7 @@ func (g *DeviceCode) poll(ctx context.Context, rec *token.DeviceRecord, c *clien
 	case rec.UsedAt != nil:
 		return InvalidGrant("The device_code was already exchanged for tokens.")
 	case rec.DeniedAt != nil:
-		return AccessDenied("The user denied the request.")
+		return DeviceAccessDenied()
 	case rec.ApprovedAt != nil:
 		return nil
 	}

@@ -114,7 +114,7 @@ var userCodePresets = map[string]struct {
 }{
 	"high":   {DefaultUserCodeAlphabet, 12}, // 51.9 bits
 	"medium": {DefaultUserCodeAlphabet, 8},  // 34.6 bits, RFC 8628's example
-	"low":    {"0123456789", 9},              // 29.9 bits
+	"low":    {"0123456789", 9},             // 29.9 bits
 }
 
 // MaxUserCodeLen bounds a user code as typed (with dashes and spaces).

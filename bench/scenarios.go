@@ -31,6 +31,7 @@ type fixture struct {
 	secret        string
 	token         string
 	flow          *flowClient
+	deviceID      string
 	refreshPool   chan string
 	assertions    *assertionFixture
 }
@@ -49,6 +50,9 @@ func setup(ctx context.Context, hc *http.Client, public, admin, redirect string)
 	}
 	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
 	if f.flow.id, err = createFlowClient(ctx, hc, admin, f.secret, redirect); err != nil {
+		return nil, err
+	}
+	if f.deviceID, err = createDeviceClient(ctx, hc, admin); err != nil {
 		return nil, err
 	}
 	req, _ := f.tokenRequest(f.opaqueID)()
@@ -168,6 +172,7 @@ func (f *fixture) scenarios() []scenario {
 		{"discovery", "req", ok(get(f.public + "/.well-known/openid-configuration"))},
 		{"browser flow", "flow", func(ctx context.Context) error { _, err := f.flow.browserFlow(ctx); return err }},
 		{"refresh", "req", func(ctx context.Context) error { return f.flow.refreshChains(f.refreshPool)(ctx) }},
+		{"device grant", "flow", f.deviceFlow},
 	}
 }
 

@@ -199,7 +199,7 @@ func TestDeviceCodeGrant(t *testing.T) {
 		{"forged", 0, h.tv, token.PrefixDeviceCode + "forged", "invalid_grant"},
 		{"another client", 0, other, da.DeviceCode, "invalid_grant"},
 		{"first poll", 0, h.tv, da.DeviceCode, "authorization_pending"},
-		{"too soon", 4 * time.Second, h.tv, da.DeviceCode, "slow_down"},     // interval 5 s → 10 s
+		{"too soon", 4 * time.Second, h.tv, da.DeviceCode, "slow_down"},       // interval 5 s → 10 s
 		{"still too soon", 9 * time.Second, h.tv, da.DeviceCode, "slow_down"}, // 10 s → 15 s
 		{"waited", 15 * time.Second, h.tv, da.DeviceCode, "authorization_pending"},
 	}

@@ -37,17 +37,17 @@ type deviceSetup struct {
 	userCode string
 }
 
-func startDevice(t *testing.T, env ...string) *deviceSetup {
+func startDevice(t *testing.T, opts ...signettest.Option) *deviceSetup {
 	t.Helper()
 	d := &deviceSetup{app: &loginApp{subject: "alice"}, clk: newClock()}
 	appSrv := httptest.NewServer(nil)
 	t.Cleanup(appSrv.Close)
-	d.srv = signettest.Start(t, signettest.WithAppOptions(app.WithClock(d.clk.Now)), signettest.WithEnv(append([]string{
-		"URLS_LOGIN=" + appSrv.URL + "/login",
-		"URLS_CONSENT=" + appSrv.URL + "/consent",
-		"URLS_DEVICE_VERIFICATION=" + appSrv.URL + "/device",
-		"URLS_DEVICE_SUCCESS=" + appSrv.URL + "/device/done",
-	}, env...)...))
+	d.srv = signettest.Start(t, append([]signettest.Option{signettest.WithAppOptions(app.WithClock(d.clk.Now)), signettest.WithEnv(
+		"URLS_LOGIN="+appSrv.URL+"/login",
+		"URLS_CONSENT="+appSrv.URL+"/consent",
+		"URLS_DEVICE_VERIFICATION="+appSrv.URL+"/device",
+		"URLS_DEVICE_SUCCESS="+appSrv.URL+"/device/done",
+	)}, opts...)...)
 	d.app.srv = d.srv
 	mux := http.NewServeMux()
 	mux.Handle("/", d.app.handler(t))
@@ -157,7 +157,7 @@ func browse(t *testing.T, target string) (*url.URL, string) {
 // device; the full browser half; tokens once, replay refused.
 func TestDeviceFlow(t *testing.T) {
 	t.Parallel()
-	d := startDevice(t, "OAUTH2_DEVICE_AUTHORIZATION_TOKEN_POLLING_INTERVAL=1s")
+	d := startDevice(t, signettest.WithEnv("OAUTH2_DEVICE_AUTHORIZATION_TOKEN_POLLING_INTERVAL=1s"))
 	ctx := context.Background()
 	rp := &oauth2.Config{ClientID: d.clientID, Scopes: []string{"openid", "offline_access"},
 		Endpoint: oauth2.Endpoint{DeviceAuthURL: d.srv.PublicURL + "/oauth2/device/auth",
@@ -257,8 +257,8 @@ func TestDeviceDenied(t *testing.T) {
 // for the next window.
 func TestDeviceUserCodeBruteForce(t *testing.T) {
 	t.Parallel()
-	d := startDevice(t, "OAUTH2_DEVICE_AUTHORIZATION_BRUTE_FORCE_ATTEMPTS_PER_CHALLENGE=3",
-		"OAUTH2_DEVICE_AUTHORIZATION_BRUTE_FORCE_FAILURE_BUDGET=5")
+	d := startDevice(t, signettest.WithEnv("OAUTH2_DEVICE_AUTHORIZATION_BRUTE_FORCE_ATTEMPTS_PER_CHALLENGE=3",
+		"OAUTH2_DEVICE_AUTHORIZATION_BRUTE_FORCE_FAILURE_BUDGET=5"))
 	da := d.deviceAuth(t, d.clientID, "openid")
 	challenge := func() string {
 		req, _ := http.NewRequest(http.MethodGet, da.VerificationURI, nil)
@@ -339,5 +339,42 @@ func TestDeviceBadInput(t *testing.T) {
 		if r.Status < 400 || r.Status >= 500 {
 			t.Errorf("verify %s: status %d, want 4xx", name, r.Status)
 		}
+	}
+}
+
+// TestDeviceDatabases: the whole grant, a denial and the slow_down
+// bookkeeping on each of the three databases.
+func TestDeviceDatabases(t *testing.T) {
+	t.Parallel()
+	for _, db := range databases() {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			d := startDevice(t, db.opts(t)...)
+			da := d.deviceAuth(t, d.clientID, "openid offline_access")
+			wantOAuthError(t, "first poll", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
+			wantOAuthError(t, "at once again", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
+			if end, body := browse(t, da.VerificationURIComplete); end.Path != "/device/done" || strings.Contains(body, "error") {
+				t.Fatalf("the browser ended at %s with %q", end, body)
+			}
+			d.clk.Advance(10 * time.Second)
+			r := d.poll(t, d.clientID, da.DeviceCode)
+			var tok struct {
+				AccessToken  string `json:"access_token"`
+				RefreshToken string `json:"refresh_token"`
+				IDToken      string `json:"id_token"`
+			}
+			if r.Status != http.StatusOK || json.Unmarshal(r.Body, &tok) != nil || tok.RefreshToken == "" || tok.IDToken == "" {
+				t.Fatalf("approved poll: %d %s", r.Status, r.Body)
+			}
+			d.clk.Advance(10 * time.Second)
+			wantOAuthError(t, "replay", d.poll(t, d.clientID, da.DeviceCode), 400, "invalid_grant")
+
+			d.app.rejectLogin = true
+			no := d.deviceAuth(t, d.clientID, "openid")
+			if end, body := browse(t, no.VerificationURIComplete); end.Path != "/device/done" || !strings.Contains(body, "error=access_denied") {
+				t.Fatalf("rejected login ended at %s with %q", end, body)
+			}
+			wantOAuthError(t, "denied at login", d.poll(t, d.clientID, no.DeviceCode), 400, "access_denied")
+		})
 	}
 }

@@ -34,6 +34,7 @@ type fixture struct {
 	deviceID      string
 	refreshPool   chan string
 	assertions    *assertionFixture
+	exchange      *exchangeFixture
 }
 
 func setup(ctx context.Context, hc *http.Client, public, admin, redirect string) (*fixture, error) {
@@ -46,6 +47,9 @@ func setup(ctx context.Context, hc *http.Client, public, admin, redirect string)
 		return nil, err
 	}
 	if f.assertions, err = setupAssertions(ctx, hc, public, admin, f.secret); err != nil {
+		return nil, err
+	}
+	if f.exchange, err = setupExchange(ctx, hc, public, admin, f.secret); err != nil {
 		return nil, err
 	}
 	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
@@ -166,6 +170,7 @@ func (f *fixture) scenarios() []scenario {
 		{"client_credentials (jwt)", "req", ok(f.tokenRequest(f.jwtID))},
 		{"client_credentials (private_key_jwt)", "req", ok(f.assertions.privateKeyJWTRequest)},
 		{"jwt-bearer grant", "req", ok(f.assertions.jwtBearerRequest(f.secret))},
+		{"token exchange", "req", ok(f.exchangeRequest())},
 		{"introspection (valid)", "req", ok(f.introspectRequest(f.token))},
 		{"introspection (forged)", "req", ok(f.introspectRequest(forged))},
 		{"jwks", "req", ok(get(f.public + "/.well-known/jwks.json"))},

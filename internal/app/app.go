@@ -172,6 +172,10 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		// RFC 8628: always mounted, as in Hydra; a client opts in through grant_types.
 		&oauth2.DeviceCode{Devices: db, Codes: db, Issuer: issuer, IDTokens: idTokens, DeviceCodes: deviceFormat,
 			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Hooks: hooks},
+		// RFC 8693: always mounted; a client opts in through grant_types
+		// and its token_exchange policy.
+		&oauth2.TokenExchange{Tokens: db, Opaque: opaque, JWT: jwtAT, IDTokens: idTokens, Trust: db, Replay: db,
+			Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Hooks: hooks},
 	}
 	// The login and consent flow: challenges and verifiers are sealed with
 	// the system secret; the session cookie with secrets.cookie when set.

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,17 +18,6 @@ type introspection struct {
 	Scope    string `json:"scope"`
 	Exp      int64  `json:"exp"`
 	TokenUse string `json:"token_use"`
-}
-
-// introspect is POST /admin/oauth2/introspect (RFC 7662 on the admin port).
-func (c *apiClient) introspect(ctx context.Context, token string, scope []string) (json.RawMessage, error) {
-	form := url.Values{"token": {token}}
-	if len(scope) > 0 {
-		form.Set("scope", strings.Join(scope, " "))
-	}
-	var raw json.RawMessage
-	_, err := c.do(ctx, call{method: http.MethodPost, path: "/admin/oauth2/introspect", form: form, out: &raw})
-	return raw, err
 }
 
 func introspectionTable(raw json.RawMessage) (table, error) {
@@ -52,14 +37,26 @@ func introspectionTable(raw json.RawMessage) (table, error) {
 
 func newIntrospectTokenCmd(env Env) *cobra.Command {
 	r := &remote{env: env, port: adminPort}
-	var scope []string
+	var o introspectionOptions
+	var public bool
+	var p performClient
 	cmd := &cobra.Command{
 		Use:   "token TOKEN",
 		Short: "Introspect an access or refresh token (RFC 7662)",
 		Long: "Ask the admin API whether a token is active and what it grants.\n\n" +
-			"Pass - as TOKEN to read it from standard input, keeping it out of shell history.",
+			"Pass - as TOKEN to read it from standard input, keeping it out of shell history.\n\n" +
+			"--jwt asks for a signed answer (RFC 9701) and verifies it with the server's keys.\n" +
+			"--public asks the public endpoint instead, as the client --client-id (secret from\n" +
+			"--client-secret or $" + envClientSecret + "); -e/--endpoint is then the PUBLIC URL\n" +
+			"(default: $" + envPublicURL + ", else " + defaultPublicURL + ").",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if public {
+				if p.id == "" {
+					return fmt.Errorf("--public needs --client-id")
+				}
+				r.port, o.client = publicPort, &basicAuth{id: p.id, secret: p.secretOrEnv(env)}
+			}
 			api, out, err := r.setup()
 			if err != nil {
 				return err
@@ -68,7 +65,7 @@ func newIntrospectTokenCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			raw, err := api.introspect(cmd.Context(), tok, scope)
+			raw, err := api.introspectWith(cmd.Context(), tok, o)
 			if err != nil {
 				return err
 			}
@@ -80,6 +77,11 @@ func newIntrospectTokenCmd(env Env) *cobra.Command {
 		},
 	}
 	r.bind(cmd)
-	cmd.Flags().StringSliceVar(&scope, "scope", nil, "scopes the token must hold to count as active")
+	fs := cmd.Flags()
+	fs.StringSliceVar(&o.scope, "scope", nil, "scopes the token must hold to count as active")
+	fs.BoolVar(&o.jwt, "jwt", false, "ask for a signed JWT answer (RFC 9701) and verify it")
+	fs.BoolVar(&public, "public", false, "introspect on the public port, authenticated as a client")
+	fs.StringVar(&p.id, "client-id", "", "client to authenticate as, with --public")
+	fs.StringVar(&p.secret, "client-secret", "", "secret of the client (default: $"+envClientSecret+")")
 	return cmd
 }

@@ -52,6 +52,9 @@ type Client struct {
 	AccessTokenStrategy string          `json:"access_token_strategy,omitempty"`
 	SkipConsent         bool            `json:"skip_consent"`
 	SkipLogoutConsent   bool            `json:"skip_logout_consent"`
+	// TokenExchange is the client's RFC 8693 policy (token_exchange.go), a
+	// Signet extension; nil means the defaults.
+	TokenExchange *TokenExchange `json:"token_exchange,omitempty"`
 
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
 	RegistrationClientURI   string `json:"registration_client_uri,omitempty"`

@@ -4,7 +4,8 @@ package client
 // endpoint accepts the same metadata as the admin API, except:
 //
 //   - fields only an operator may set (metadata, access_token_strategy,
-//     skip_consent, skip_logout_consent and every *_lifespan), which change
+//     skip_consent, skip_logout_consent, token_exchange and every
+//     *_lifespan), which change
 //     what the server does for the client rather than describe it; Hydra
 //     refuses the first four too;
 //   - client_id and client_secret, which the server chooses (OIDC Dynamic
@@ -37,6 +38,7 @@ func adminOnlyFields(c *Client) []adminOnlyField {
 		{"access_token_strategy", reflect.ValueOf(&c.AccessTokenStrategy).Elem()},
 		{"skip_consent", reflect.ValueOf(&c.SkipConsent).Elem()},
 		{"skip_logout_consent", reflect.ValueOf(&c.SkipLogoutConsent).Elem()},
+		{"token_exchange", reflect.ValueOf(&c.TokenExchange).Elem()},
 	}
 	// Every lifespan, by reflection so that a lifespan added to the
 	// contract is operator-only without anyone remembering this list.

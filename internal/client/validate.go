@@ -75,6 +75,7 @@ func Validate(c *Client) error {
 		validateID, validateStrings, validateGrants, validateAuthMethod,
 		validateKeys, validateRedirects, validateURIs, validateOrigins,
 		validateLists, validateEnums, validateMetadata, validateLifespans,
+		validateTokenExchange,
 	}
 	for _, check := range checks {
 		if err := check(c); err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/signet-oidc/signet/internal/httpx"
 )
 
-// Grant types a client may register (RFC 6749, RFC 7523, RFC 8628).
+// Grant types a client may register (RFC 6749, RFC 7523, RFC 8628, RFC 8693).
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
@@ -18,6 +18,7 @@ const (
 	GrantImplicit          = "implicit"
 	GrantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
 // Token endpoint authentication methods (RFC 7591 section 2, OIDC Core 9).
@@ -31,7 +32,7 @@ const (
 
 var knownGrants = []string{
 	GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials,
-	GrantImplicit, GrantJWTBearer, GrantDeviceCode,
+	GrantImplicit, GrantJWTBearer, GrantDeviceCode, GrantTokenExchange,
 }
 
 // validateGrants checks grant_types and response_types and their pairing

@@ -240,6 +240,15 @@ type OAuth2 struct {
 	RefreshTokenHook      Hook                `koanf:"refresh_token_hook"`
 	TokenHook             Hook                `koanf:"token_hook"`
 	DeviceAuthorization   DeviceAuthorization `koanf:"device_authorization"`
+	// Introspection is Signet's: which tokens a client sees at the public
+	// introspection endpoint.
+	Introspection Introspection `koanf:"introspection"`
+}
+
+// Introspection configures POST /oauth2/introspect (Signet only).
+type Introspection struct {
+	// Visibility is client_or_audience (default), client or any.
+	Visibility string `koanf:"visibility"`
 }
 
 type OAuth2Session struct {

@@ -78,6 +78,8 @@ func implementedKeys() []string {
 		"tracing.provider", "tracing.service_name", "tracing.deployment_environment",
 		"tracing.providers.otlp.server_url", "tracing.providers.otlp.insecure",
 		"tracing.providers.otlp.sampling.sampling_ratio", "tracing.providers.otlp.authorization_header",
+		// Issue 8: public introspection visibility (Signet only).
+		"oauth2.introspection.visibility",
 	}
 }
 
@@ -270,6 +272,9 @@ func oauth2Keys() []Key {
 		integer("oauth2.device_authorization.brute_force.attempts_per_challenge").between(1, 100).def(5).signetOnly(),
 		integer("oauth2.device_authorization.brute_force.failure_budget").between(1, 1<<20).def(100).signetOnly(),
 		duration("oauth2.device_authorization.brute_force.window").positive().def("1m").signetOnly(),
+		// Which tokens the public introspection endpoint shows a client
+		// (docs/introspection.md).
+		str("oauth2.introspection.visibility").enum("client_or_audience", "client", "any").def("client_or_audience").signetOnly(),
 	}
 	t = append(t, hookKeys("oauth2.refresh_token_hook")...)
 	return append(t, hookKeys("oauth2.token_hook")...)

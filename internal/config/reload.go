@@ -36,6 +36,7 @@ func reloadableKeys() []string {
 		"oauth2.client_credentials.default_grant_allowed_scope",
 		"oauth2.grant.refresh_token", "oauth2.grant.jwt",
 		"oauth2.token_hook", "oauth2.refresh_token_hook",
+		"oauth2.introspection.visibility",
 		"oauth2.allowed_top_level_claims", "oauth2.mirror_top_level_claims", "oauth2.exclude_not_before_claim",
 		"oidc.dynamic_client_registration.default_scope",
 		"clients.declared",

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -102,8 +103,10 @@ func quoteField(f string) string {
 // (RFC 6749 section 3.1: "Request and response parameters MUST NOT be
 // included more than once"). Query parameters are not merged in. It refuses
 // a wrong Content-Type, a body over max, invalid UTF-8, repeated parameters
-// and values longer than MaxParamLen.
-func ParseForm(r *http.Request, max int64) (url.Values, error) {
+// and values longer than MaxParamLen. repeatable names the parameters a
+// later specification allows more than once (RFC 8707's "resource");
+// every other parameter stays single.
+func ParseForm(r *http.Request, max int64, repeatable ...string) (url.Values, error) {
 	if err := requireContentType(r, "application/x-www-form-urlencoded"); err != nil {
 		return nil, err
 	}
@@ -111,33 +114,45 @@ func ParseForm(r *http.Request, max int64) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseStrictValues(string(raw))
+	return ParseStrictValues(string(raw), repeatable...)
 }
 
 // ParseQuery applies ParseForm's rules to the URL query of r.
-func ParseQuery(r *http.Request) (url.Values, error) {
+func ParseQuery(r *http.Request, repeatable ...string) (url.Values, error) {
 	if len(r.URL.RawQuery) > MaxFormBody {
 		return nil, BadRequest("The query string is too long.")
 	}
-	return ParseStrictValues(r.URL.RawQuery)
+	return ParseStrictValues(r.URL.RawQuery, repeatable...)
 }
 
+// MaxRepeats bounds how often a repeatable parameter may occur.
+const MaxRepeats = 20
+
 // ParseStrictValues decodes s as URL-encoded values, refusing malformed
-// escapes, invalid UTF-8, repeated keys and oversized values.
-func ParseStrictValues(s string) (url.Values, error) {
+// escapes, invalid UTF-8, repeated keys (except those named in repeatable,
+// up to MaxRepeats times) and oversized values.
+func ParseStrictValues(s string, repeatable ...string) (url.Values, error) {
 	vals, err := url.ParseQuery(s)
 	if err != nil {
 		return nil, BadRequest("The parameters are not correctly URL-encoded.")
 	}
 	for k, vs := range vals {
-		if len(vs) > 1 {
+		if len(vs) > 1 && !slices.Contains(repeatable, k) {
 			return nil, BadRequest("The parameter %q is included more than once.", Clip(k, 64))
 		}
-		if !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
+		if len(vs) > MaxRepeats {
+			return nil, BadRequest("The parameter %q is included more than %d times.", Clip(k, 64), MaxRepeats)
+		}
+		if !utf8.ValidString(k) {
 			return nil, BadRequest("A parameter is not valid UTF-8.")
 		}
-		if len(vs[0]) > MaxParamLen {
-			return nil, BadRequest("The parameter %q is longer than %d bytes.", Clip(k, 64), MaxParamLen)
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, BadRequest("A parameter is not valid UTF-8.")
+			}
+			if len(v) > MaxParamLen {
+				return nil, BadRequest("The parameter %q is longer than %d bytes.", Clip(k, 64), MaxParamLen)
+			}
 		}
 	}
 	return vals, nil

@@ -385,3 +385,27 @@ func FuzzParseStrictValues(f *testing.F) {
 		}
 	})
 }
+
+// TestParseStrictValuesRepeatable: only the named parameters may repeat
+// (RFC 8707's resource), each value still checked, and the count bounded.
+func TestParseStrictValuesRepeatable(t *testing.T) {
+	vals, err := httpx.ParseStrictValues("resource=https%3A%2F%2Fa.example&resource=https%3A%2F%2Fb.example&scope=x", "resource")
+	if err != nil || len(vals["resource"]) != 2 {
+		t.Fatalf("repeated resource refused: %v %v", err, vals)
+	}
+	for _, tc := range []struct{ name, in, fragment string }{
+		{"another parameter repeated", "resource=a&scope=x&scope=y", `"scope" is included more than once`},
+		{"repeated key hidden by escaping", "resource=a&%63lient_id=a&client_id=b", `"client_id"`},
+		{"too many repeats", strings.Repeat("resource=a&", httpx.MaxRepeats+1), "more than 20 times"},
+		{"invalid UTF-8 in a later value", "resource=a&resource=%ff", "UTF-8"},
+		{"long later value", "resource=a&resource=" + strings.Repeat("a", httpx.MaxParamLen+1), "longer than"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := httpx.ParseStrictValues(tc.in, "resource")
+			wantError(t, err, http.StatusBadRequest, tc.fragment)
+		})
+	}
+	// Without the allow-list, resource is as single as any parameter.
+	_, err = httpx.ParseStrictValues("resource=a&resource=b")
+	wantError(t, err, http.StatusBadRequest, `"resource" is included more than once`)
+}

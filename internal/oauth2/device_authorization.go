@@ -24,6 +24,8 @@ import (
 //     3.2.1 of [RFC6749]"); public clients send client_id alone.
 //   - The client must have registered the device_code grant type; the
 //     requested scope and audience are checked as for every other grant.
+//     RFC 8707 resource indicators join the requested audience, as at the
+//     authorization endpoint (resource.go), so the consent app sees them.
 //   - The answer carries a device_code (an opaque string whose MAC is
 //     checked before any storage access at the token endpoint), a user_code
 //     (token.UserCodeFormat), the verification URIs, expires_in
@@ -64,7 +66,7 @@ type DeviceAuthorizationResponse struct {
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
 func (e *DeviceAuthorization) Handle(w http.ResponseWriter, r *http.Request) error {
-	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	form, err := httpx.ParseForm(r, httpx.MaxFormBody, ParamResource)
 	if err != nil {
 		return err
 	}
@@ -72,11 +74,15 @@ func (e *DeviceAuthorization) Handle(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	resources, err := ParseResources(form[ParamResource])
+	if err != nil {
+		return err
+	}
 	c, err := e.Auth.Authenticate(r.Context(), r, form)
 	if err != nil {
 		return err
 	}
-	resp, err := e.Authorize(r.Context(), c, scopes, audience)
+	resp, err := e.Authorize(r.Context(), c, scopes, &TokenRequest{Audience: audience, Resources: resources})
 	if err != nil {
 		return err
 	}
@@ -96,8 +102,9 @@ func parseScopeAudience(form url.Values) (scopes, audience []string, err error) 
 	return Dedupe(scopes), SplitScope(form.Get("audience")), nil
 }
 
-// Authorize checks the authenticated client's request and stores it.
-func (e *DeviceAuthorization) Authorize(ctx context.Context, c *client.Client, scopes, audience []string) (*DeviceAuthorizationResponse, error) {
+// Authorize checks the authenticated client's request and stores it. target
+// carries the requested audience and resources.
+func (e *DeviceAuthorization) Authorize(ctx context.Context, c *client.Client, scopes []string, target *TokenRequest) (*DeviceAuthorizationResponse, error) {
 	if !AllowsGrant(c, client.GrantDeviceCode) {
 		return nil, UnauthorizedClient("The client is not allowed to use the device authorization grant; add %q to the client's grant_types.", client.GrantDeviceCode)
 	}
@@ -108,7 +115,8 @@ func (e *DeviceAuthorization) Authorize(ctx context.Context, c *client.Client, s
 			return nil, InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
 		}
 	}
-	if err := CheckAudience(audience, c.Audience); err != nil {
+	audience, err := TargetAudience(target, c.Audience)
+	if err != nil {
 		return nil, err
 	}
 	now := e.Now()

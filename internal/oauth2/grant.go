@@ -34,7 +34,10 @@ type TokenRequest struct {
 	Scopes []string
 	// Audience is the requested audience, space-separated as Hydra accepts.
 	Audience []string
-	Form     url.Values
+	// Resources are the RFC 8707 resource indicators (resource.go),
+	// checked for syntax; nil when none was sent.
+	Resources []string
+	Form      url.Values
 }
 
 // TokenResponse is the contract's oAuth2TokenExchange (RFC 6749 section 5.1).
@@ -45,6 +48,8 @@ type TokenResponse struct {
 	Scope        string `json:"scope"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
+	// IssuedTokenType is RFC 8693 section 2.2.1's, set by token exchange only.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // TokenTypeBearer is the token_type of every access token response; Hydra
@@ -53,8 +58,8 @@ const TokenTypeBearer = "bearer"
 
 // parseTokenRequest decodes the shared parameters of a strictly parsed
 // form (repeats, bad encoding and size were refused by httpx.ParseForm).
-func parseTokenRequest(form url.Values) (*TokenRequest, error) {
-	req := &TokenRequest{GrantType: form.Get("grant_type"), Form: form}
+func parseTokenRequest(form url.Values) (req *TokenRequest, err error) {
+	req = &TokenRequest{GrantType: form.Get("grant_type"), Form: form}
 	if req.GrantType == "" {
 		return nil, InvalidRequest("The grant_type parameter is missing.")
 	}
@@ -65,6 +70,9 @@ func parseTokenRequest(form url.Values) (*TokenRequest, error) {
 		}
 	}
 	req.Audience = SplitScope(form.Get("audience"))
+	if req.Resources, err = ParseResources(form[ParamResource]); err != nil {
+		return nil, err
+	}
 	return req, nil
 }
 

@@ -78,6 +78,9 @@ func (g *AuthorizationCode) Exchange(ctx context.Context, req *TokenRequest, c *
 		Client: c, RequestID: rec.RequestID, Subject: rec.Subject, Scopes: rec.Scopes,
 		Audience: rec.Audience, Session: session, SessionJSON: rec.Session, GrantType: GrantAuthorizationCode,
 	}
+	if f.AccessAudience, err = resourceAudience(req, rec.Audience); err != nil {
+		return nil, err
+	}
 	if err := f.runHooks(ctx, g.Hooks, req, nil, f.Scopes); err != nil {
 		return nil, err
 	}

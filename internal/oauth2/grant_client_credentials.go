@@ -24,7 +24,8 @@ import (
 //
 // Audience: the space-separated "audience" parameter; each value must be
 // one of the client's audience entries or lie below one (audience.go),
-// else invalid_request.
+// else invalid_request. RFC 8707 resource indicators join it, under the
+// same rule but refused with invalid_target (resource.go).
 //
 // Lifespan: the client's client_credentials_grant_access_token_lifespan,
 // else ttl.access_token. Format: the client's access_token_strategy, else
@@ -70,7 +71,8 @@ func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckAudience(req.Audience, c.Audience); err != nil {
+	audience, err := TargetAudience(req, c.Audience)
+	if err != nil {
 		return nil, err
 	}
 	requestID, err := secret.RandomString(g.Rand, 16)
@@ -79,7 +81,7 @@ func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *
 	}
 	hook := &HookInput{
 		GrantType: GrantClientCredentials, Client: c, Subject: c.ID, RequestID: requestID,
-		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: req.Audience, Form: req.Form,
+		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: audience, Form: req.Form,
 	}
 	if err := g.Hooks.Apply(ctx, hook); err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *
 	now := g.Now()
 	lifespan := clientCredentialsLifespan(c, cfg)
 	claims := token.Claims{
-		ClientID: c.ID, Subject: c.ID, Scopes: scopes, Audience: req.Audience,
+		ClientID: c.ID, Subject: c.ID, Scopes: scopes, Audience: audience,
 		GrantType: GrantClientCredentials, Issuer: cfg.URLs.Self.Issuer,
 		IssuedAt: now, ExpiresAt: now.Add(lifespan), RequestID: requestID, Ext: hook.AccessTokenClaims,
 	}

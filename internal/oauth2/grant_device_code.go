@@ -110,6 +110,12 @@ func (g *DeviceCode) Exchange(ctx context.Context, req *TokenRequest, c *client.
 	if err := g.poll(ctx, rec, c, now); err != nil {
 		return nil, err
 	}
+	// RFC 8707 section 2.2: resources narrow the access token's audience
+	// to part of the grant; checked before the code is spent.
+	accessAudience, err := resourceAudience(req, rec.GrantedAudience)
+	if err != nil {
+		return nil, err
+	}
 	if err := g.Devices.ConsumeDevice(ctx, digest, now); err != nil {
 		if errors.Is(err, storage.ErrAlreadyUsed) {
 			return nil, InvalidGrant("The device_code was already exchanged for tokens.")
@@ -123,6 +129,7 @@ func (g *DeviceCode) Exchange(ctx context.Context, req *TokenRequest, c *client.
 	f := &family{
 		Client: c, RequestID: rec.RequestID, Subject: rec.Subject, Scopes: rec.GrantedScopes,
 		Audience: rec.GrantedAudience, Session: session, SessionJSON: rec.Session, GrantType: client.GrantDeviceCode,
+		AccessAudience: accessAudience,
 	}
 	if err := f.runHooks(ctx, g.Hooks, req, rec.Scopes, f.Scopes); err != nil {
 		return nil, err

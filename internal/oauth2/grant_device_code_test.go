@@ -152,7 +152,7 @@ func (h *deviceHarness) approve(t *testing.T, code string) {
 
 func TestDeviceAuthorization(t *testing.T) {
 	h := newDeviceHarness(t)
-	resp, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid", "offline"}, nil)
+	resp, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid", "offline"}, &TokenRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +169,15 @@ func TestDeviceAuthorization(t *testing.T) {
 		client *client.Client
 		scopes []string
 		aud    []string
+		res    []string
 		code   string
 	}{
-		"grant type not registered": {&client.Client{ID: "web", GrantTypes: []string{GrantAuthorizationCode}}, nil, nil, "unauthorized_client"},
-		"scope not allowed":         {h.tv, []string{"admin"}, nil, "invalid_scope"},
-		"audience not allowed":      {h.tv, nil, []string{"https://api.example"}, "invalid_request"},
+		"grant type not registered": {&client.Client{ID: "web", GrantTypes: []string{GrantAuthorizationCode}}, nil, nil, nil, "unauthorized_client"},
+		"scope not allowed":         {h.tv, []string{"admin"}, nil, nil, "invalid_scope"},
+		"audience not allowed":      {h.tv, nil, []string{"https://api.example"}, nil, "invalid_request"},
+		"resource not allowed":      {h.tv, nil, nil, []string{"https://api.example"}, "invalid_target"},
 	} {
-		_, err := h.auth.Authorize(context.Background(), c.client, c.scopes, c.aud)
+		_, err := h.auth.Authorize(context.Background(), c.client, c.scopes, &TokenRequest{Audience: c.aud, Resources: c.res})
 		if got := oauth2test.ErrCode(err); got != c.code {
 			t.Errorf("%s: %q, want %q", name, got, c.code)
 		}
@@ -184,7 +186,7 @@ func TestDeviceAuthorization(t *testing.T) {
 
 func TestDeviceCodeGrant(t *testing.T) {
 	h := newDeviceHarness(t)
-	da, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid", "offline"}, nil)
+	da, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid", "offline"}, &TokenRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +234,7 @@ func TestDeviceCodeGrant(t *testing.T) {
 
 func TestDeviceCodeDenied(t *testing.T) {
 	h := newDeviceHarness(t)
-	da, _ := h.auth.Authorize(context.Background(), h.tv, nil, nil)
+	da, _ := h.auth.Authorize(context.Background(), h.tv, nil, &TokenRequest{})
 	rec, _ := h.devices.GetDevice(context.Background(), token.Digest(da.DeviceCode))
 	if err := h.devices.DenyDevice(context.Background(), rec.RequestID, h.clock.Now()); err != nil {
 		t.Fatal(err)
@@ -243,5 +245,43 @@ func TestDeviceCodeDenied(t *testing.T) {
 	err := DeviceAccessDenied()
 	if err.Status != 400 {
 		t.Errorf("access_denied at the token endpoint is %d, want 400 (RFC 8628 section 3.5)", err.Status)
+	}
+}
+
+// TestDeviceCodeResources: RFC 8707 resources join the requested audience
+// at the device endpoint and narrow the access token's audience at the
+// token endpoint; a resource outside the grant is refused before the
+// device code is spent.
+func TestDeviceCodeResources(t *testing.T) {
+	h := newDeviceHarness(t)
+	h.tv.Audience = []string{"https://api.example", "https://other.example"}
+	da, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid"},
+		&TokenRequest{Audience: []string{"https://other.example"}, Resources: []string{"https://api.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := h.devices.GetDevice(context.Background(), token.Digest(da.DeviceCode))
+	if strings.Join(rec.Audience, " ") != "https://other.example https://api.example" {
+		t.Fatalf("requested audience %v", rec.Audience)
+	}
+	session, _ := json.Marshal(token.GrantSession{})
+	if err := h.devices.ApproveDevice(context.Background(), rec.RequestID, &token.DeviceApproval{Subject: "alice",
+		GrantedScopes: []string{"openid"}, GrantedAudience: []string{"https://api.example"}, Session: session}, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	pollWith := func(resources ...string) (*TokenResponse, string) {
+		resp, err := h.grant.Exchange(context.Background(), &TokenRequest{GrantType: client.GrantDeviceCode,
+			Resources: resources, Form: url.Values{"device_code": {da.DeviceCode}}}, h.tv)
+		return resp, oauth2test.ErrCode(err)
+	}
+	if _, code := pollWith("https://other.example"); code != "invalid_target" {
+		t.Fatalf("resource outside the grant: %q, want invalid_target", code)
+	}
+	resp, code := pollWith("https://api.example")
+	if code != "" {
+		t.Fatalf("the code was spent by the refused request: %q", code)
+	}
+	if a := h.accessRecord(t, resp.AccessToken); strings.Join(a.Audience, " ") != "https://api.example" {
+		t.Errorf("access token audience %v", a.Audience)
 	}
 }

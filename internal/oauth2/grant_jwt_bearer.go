@@ -108,10 +108,11 @@ func (g *JWTBearer) Exchange(ctx context.Context, req *TokenRequest, c *client.C
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckAudience(req.Audience, c.Audience); err != nil {
+	target, err := TargetAudience(req, c.Audience)
+	if err != nil {
 		return nil, err
 	}
-	audience := slices.Clone(req.Audience)
+	audience := slices.Clone(target)
 	if !cfg.OAuth2.Grant.JWT.OmitAssertionAudience {
 		audience = Dedupe(append(audience, v.claims.Audience...))
 	}
@@ -152,13 +153,21 @@ type vouched struct {
 	grants []*trust.Grant
 }
 
-// verify parses the assertion, finds the relationships that may vouch for
-// it, and checks its signature and claims.
+// verify reads the assertion and verifies it (verifyTrustedJWT).
 func (g *JWTBearer) verify(ctx context.Context, req *TokenRequest, cfg *config.Config, now time.Time) (*vouched, error) {
 	raw := req.Form.Get("assertion")
 	if raw == "" {
 		return nil, InvalidRequest("The assertion parameter is missing; grant_type %s needs the JWT in it.", GrantJWTBearer)
 	}
+	return verifyTrustedJWT(ctx, g.Trust, raw, cfg, now)
+}
+
+// verifyTrustedJWT parses a JWT from an issuer trusted through the trust
+// API, finds the relationships that may vouch for it, and checks its
+// signature and claims by the rules of the file comment. The jwt-bearer
+// grant verifies its assertion with it, and token exchange its "jwt"
+// subject and actor tokens; failures are invalid_grant.
+func verifyTrustedJWT(ctx context.Context, trusts TrustGrants, raw string, cfg *config.Config, now time.Time) (*vouched, error) {
 	tok, err := assertion.Parse(raw, assertion.AsymmetricAlgorithms())
 	if err != nil {
 		return nil, refusedAssertion(err)
@@ -167,12 +176,12 @@ func (g *JWTBearer) verify(ctx context.Context, req *TokenRequest, cfg *config.C
 	if u.Issuer == "" || u.Subject == "" {
 		return nil, InvalidGrant("The assertion must contain \"iss\" (issuer) and \"sub\" (subject) claims.")
 	}
-	grants, err := g.Trust.FindTrustGrants(ctx, u.Issuer, u.Subject, tok.KeyID(), now)
+	grants, err := trusts.FindTrustGrants(ctx, u.Issuer, u.Subject, tok.KeyID(), now)
 	if err != nil {
 		return nil, ServerError(err)
 	}
 	if len(grants) == 0 {
-		return nil, g.untrusted(ctx, u.Issuer, u.Subject, tok.KeyID(), now)
+		return nil, untrusted(ctx, trusts, u.Issuer, u.Subject, tok.KeyID(), now)
 	}
 	rules := assertion.Rules{
 		Issuer: u.Issuer, Subject: u.Subject, Audiences: jwtBearerAudiences(cfg),
@@ -221,10 +230,10 @@ func verifyWith(tok *assertion.JWT, grants []*trust.Grant, rules assertion.Rules
 // untrusted explains why no relationship matched: an unknown kid, a
 // subject the issuer is not trusted for (or whose trust expired), or an
 // issuer nobody trusts. It costs up to two more reads, on failures only.
-func (g *JWTBearer) untrusted(ctx context.Context, iss, sub, kid string, now time.Time) error {
+func untrusted(ctx context.Context, trusts TrustGrants, iss, sub, kid string, now time.Time) error {
 	q := func(s string) string { return httpx.Clip(s, 64) }
 	if kid != "" {
-		other, err := g.Trust.FindTrustGrants(ctx, iss, sub, "", now)
+		other, err := trusts.FindTrustGrants(ctx, iss, sub, "", now)
 		if err != nil {
 			return ServerError(err)
 		}
@@ -232,7 +241,7 @@ func (g *JWTBearer) untrusted(ctx context.Context, iss, sub, kid string, now tim
 			return InvalidGrant("No trust relationship for issuer %q and subject %q has a key with kid %q.", q(iss), q(sub), q(kid))
 		}
 	}
-	known, _, err := g.Trust.ListTrustGrants(ctx, iss, storage.Page{Size: 1})
+	known, _, err := trusts.ListTrustGrants(ctx, iss, storage.Page{Size: 1})
 	if err != nil {
 		return ServerError(err)
 	}
@@ -242,13 +251,21 @@ func (g *JWTBearer) untrusted(ctx context.Context, iss, sub, kid string, now tim
 	return InvalidGrant("The issuer %q is not trusted: no trust relationship names it.", q(iss))
 }
 
-// spend marks the jti used. Without a jti (oauth2.grant.jwt.jti_optional)
-// there is nothing to spend and the assertion may be replayed until exp.
+// spend marks the jti used (spendTrustedJTI).
 func (g *JWTBearer) spend(ctx context.Context, c *assertion.Claims) error {
+	return spendTrustedJTI(ctx, g.Replay, c)
+}
+
+// spendTrustedJTI marks the jti of a verified trusted JWT used, in the
+// issuer's replay scope, which jwt-bearer assertions and token exchange
+// share: a JWT is spent once, whichever grant presents it. Without a jti
+// (oauth2.grant.jwt.jti_optional) there is nothing to spend and the JWT
+// may be replayed until exp.
+func spendTrustedJTI(ctx context.Context, replay assertion.ReplayStore, c *assertion.Claims) error {
 	if c.ID == "" {
 		return nil
 	}
-	err := assertion.ConsumeJTI(ctx, g.Replay, assertion.JWTBearerScope(c.Issuer), c)
+	err := assertion.ConsumeJTI(ctx, replay, assertion.JWTBearerScope(c.Issuer), c)
 	switch {
 	case err == nil:
 		return nil

@@ -75,6 +75,9 @@ func (g *RefreshToken) Exchange(ctx context.Context, req *TokenRequest, c *clien
 		Client: c, RequestID: rec.RequestID, Subject: rec.Subject, Scopes: rec.Scopes,
 		Audience: rec.Audience, Session: session, SessionJSON: rec.Session, GrantType: GrantRefreshToken,
 	}
+	if f.AccessAudience, err = resourceAudience(req, rec.Audience); err != nil {
+		return nil, err
+	}
 	if err := f.runHooks(ctx, g.Hooks, req, req.Scopes, scopes); err != nil {
 		return nil, err
 	}

@@ -76,6 +76,8 @@ type IntrospectionResponse struct {
 	TokenType string          `json:"token_type,omitempty"`
 	TokenUse  string          `json:"token_use,omitempty"`
 	Ext       json.RawMessage `json:"ext,omitempty"`
+	// Act is the RFC 8693 actor of a delegated token (token exchange).
+	Act json.RawMessage `json:"act,omitempty"`
 }
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
@@ -111,7 +113,7 @@ func (i *Introspection) HandleClient(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if !VisibleTo(resp, c.ID) {
+	if !Visible(i.Config().OAuth2.Introspection.Visibility, resp, c.ID) {
 		resp = &IntrospectionResponse{}
 	}
 	return i.writeIntrospection(w, r, c.ID, resp)
@@ -186,6 +188,7 @@ func (i *Introspection) Introspect(ctx context.Context, raw string, scopes []str
 		TokenType: "Bearer",
 		TokenUse:  "access_token",
 		Ext:       nonEmptyObject(rec.Ext),
+		Act:       actOf(rec.Ext),
 	}, nil
 }
 

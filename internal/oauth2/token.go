@@ -46,7 +46,8 @@ type TokenEndpoint struct {
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
 func (e *TokenEndpoint) Handle(w http.ResponseWriter, r *http.Request) error {
-	form, err := httpx.ParseForm(r, httpx.MaxFormBody)
+	// RFC 8707's resource is the one parameter that may repeat.
+	form, err := httpx.ParseForm(r, httpx.MaxFormBody, ParamResource)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,10 @@ type family struct {
 	// SessionJSON is the stored session, copied verbatim into refresh records.
 	SessionJSON json.RawMessage
 	GrantType   string
+	// AccessAudience, when set, is the access token's audience: a part of
+	// Audience selected by RFC 8707 resource indicators (resource.go).
+	// Refresh tokens keep Audience.
+	AccessAudience []string
 }
 
 // familyLifespans are the client overrides of one grant; nil means ttl.*.
@@ -149,10 +153,18 @@ func (f *family) runHooks(ctx context.Context, hooks *TokenHooks, req *TokenRequ
 // accessClaims is the access token of the family.
 func (f *family) accessClaims(cfg *config.Config, scopes []string, now time.Time, ttl time.Duration) token.Claims {
 	return token.Claims{
-		ClientID: f.Client.ID, Subject: f.Subject, Scopes: scopes, Audience: f.Audience,
+		ClientID: f.Client.ID, Subject: f.Subject, Scopes: scopes, Audience: f.accessAudience(),
 		GrantType: f.GrantType, Issuer: cfg.IssuerURL(), IssuedAt: now, ExpiresAt: now.Add(ttl),
 		Ext: f.Session.AccessToken, RequestID: f.RequestID,
 	}
+}
+
+// accessAudience is AccessAudience when resources narrowed it, else Audience.
+func (f *family) accessAudience() []string {
+	if f.AccessAudience != nil {
+		return f.AccessAudience
+	}
+	return f.Audience
 }
 
 // idToken mints the ID token when "openid" is among scopes; "" otherwise.

@@ -18,4 +18,9 @@ type Claims struct {
 	Ext map[string]any
 	// RequestID groups every token issued by one grant.
 	RequestID string
+	// Act is RFC 8693 section 4.1's actor claim of a delegated token
+	// (token exchange); nil otherwise. JWT access tokens carry it as the
+	// top-level "act" claim; the record keeps it in Ext under "act",
+	// where introspection finds it.
+	Act map[string]any
 }

@@ -68,6 +68,7 @@ type jwtClaims struct {
 	Scp       []string       `json:"scp,omitempty"`
 	Scope     *string        `json:"scope,omitempty"`
 	Ext       map[string]any `json:"ext,omitempty"`
+	Act       map[string]any `json:"act,omitempty"`
 }
 
 // Mint signs a JWT for c with the newest access-token key.
@@ -79,7 +80,7 @@ func (j *JWT) Mint(ctx context.Context, c Claims) (string, *AccessRecord, error)
 	body := jwtClaims{
 		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience,
 		ExpiresAt: c.ExpiresAt.Unix(), IssuedAt: c.IssuedAt.Unix(), NotBefore: c.IssuedAt.Unix(),
-		ID: jti, ClientID: c.ClientID, Ext: c.Ext,
+		ID: jti, ClientID: c.ClientID, Ext: c.Ext, Act: c.Act,
 	}
 	if body.Audience == nil {
 		body.Audience = []string{}

@@ -49,6 +49,9 @@ func newRecord(raw, strategy string, c Claims) (*AccessRecord, error) {
 		ExpiresAt: c.ExpiresAt.UTC(),
 		RequestID: c.RequestID,
 	}
+	if c.Act != nil {
+		c.Ext = withAct(c.Ext, c.Act)
+	}
 	if len(c.Ext) > 0 {
 		ext, err := json.Marshal(c.Ext)
 		if err != nil {
@@ -57,4 +60,14 @@ func newRecord(raw, strategy string, c Claims) (*AccessRecord, error) {
 		rec.Ext = ext
 	}
 	return rec, nil
+}
+
+// withAct is a copy of ext with "act" set, leaving the caller's map alone.
+func withAct(ext, act map[string]any) map[string]any {
+	out := make(map[string]any, len(ext)+1)
+	for k, v := range ext {
+		out[k] = v
+	}
+	out["act"] = act
+	return out
 }

@@ -99,10 +99,11 @@ func (a *Endpoint) Handle(w http.ResponseWriter, r *http.Request) error {
 func (a *Endpoint) route(w http.ResponseWriter, r *http.Request, cfg *config.Config) (*Redirect, error) {
 	var q url.Values
 	var err error
+	// RFC 8707's resource is the one parameter that may repeat.
 	if r.Method == http.MethodPost {
-		q, err = httpx.ParseForm(r, httpx.MaxFormBody)
+		q, err = httpx.ParseForm(r, httpx.MaxFormBody, oauth2.ParamResource)
 	} else {
-		q, err = httpx.ParseQuery(r)
+		q, err = httpx.ParseQuery(r, oauth2.ParamResource)
 	}
 	if err != nil {
 		return nil, err
@@ -242,7 +243,7 @@ func flowRequest(req *Request, hint *idTokenHint) flow.Request {
 		ResponseMode:        req.ResponseMode,
 		RedirectURI:         req.RedirectURI,
 		Scope:               req.Scope,
-		Audience:            req.Audience,
+		Audience:            req.TargetAudience(),
 		State:               req.State,
 		Nonce:               req.Nonce,
 		CodeChallenge:       req.CodeChallenge,

@@ -71,6 +71,9 @@ type Request struct {
 	UILocales   []string
 	Display     string // page, popup, touch, wap, or ""
 	Audience    []string
+	// Resources are RFC 8707 resource indicators; the flow asks for them
+	// as audience (TargetAudience).
+	Resources []string
 
 	// problem is the first invalid parameter other than client_id and
 	// redirect_uri, reported by Validate as a redirectable error.
@@ -143,6 +146,7 @@ func ParseRequest(q url.Values) (*Request, error) {
 	r.UILocales = p.list("ui_locales", maxAuthzStringLen)
 	r.Display = p.oneOf("display", "page", "popup", "touch", "wap")
 	r.Audience = p.list("audience", httpx.MaxParamLen)
+	r.Resources = p.resources()
 	p.unsupported("request", "request_not_supported", "Request objects (the request parameter) are not supported.")
 	p.unsupported("request_uri", "request_uri_not_supported", "Request objects by reference (the request_uri parameter) are not supported.")
 	r.problem = p.problem
@@ -207,6 +211,9 @@ func (r *Request) check(c *client.Client, opts Options, redirectURI string) *htt
 		}
 	}
 	if err := oauth2.CheckAudience(r.Audience, c.Audience); err != nil {
+		return asHTTPError(err)
+	}
+	if err := oauth2.CheckResources(r.Resources, c.Audience); err != nil {
 		return asHTTPError(err)
 	}
 	return nil

@@ -35,6 +35,7 @@ type fixture struct {
 	refreshPool   chan string
 	assertions    *assertionFixture
 	exchange      *exchangeFixture
+	dpop          *dpopSigner
 }
 
 func setup(ctx context.Context, hc *http.Client, public, admin, redirect string) (*fixture, error) {
@@ -50,6 +51,9 @@ func setup(ctx context.Context, hc *http.Client, public, admin, redirect string)
 		return nil, err
 	}
 	if f.exchange, err = setupExchange(ctx, hc, public, admin, f.secret); err != nil {
+		return nil, err
+	}
+	if f.dpop, err = newDPoPSigner(); err != nil {
 		return nil, err
 	}
 	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
@@ -168,6 +172,7 @@ func (f *fixture) scenarios() []scenario {
 	return []scenario{
 		{"client_credentials (opaque)", "req", ok(f.tokenRequest(f.opaqueID))},
 		{"client_credentials (jwt)", "req", ok(f.tokenRequest(f.jwtID))},
+		{"client_credentials (opaque, DPoP)", "req", ok(f.dpopTokenRequest(f.opaqueID))},
 		{"client_credentials (private_key_jwt)", "req", ok(f.assertions.privateKeyJWTRequest)},
 		{"jwt-bearer grant", "req", ok(f.assertions.jwtBearerRequest(f.secret))},
 		{"token exchange", "req", ok(f.exchangeRequest())},

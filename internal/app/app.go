@@ -155,6 +155,8 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	if err != nil {
 		return nil, err
 	}
+	// DPoP (RFC 9449): proofs at the token endpoint and userinfo; nil when off.
+	dpop := dpopVerifier(cfg, keyring, db, o.now)
 
 	// Token hooks call the operator's URL: no private-address guard.
 	hooks := &oauth2.TokenHooks{Config: live.Get,
@@ -232,7 +234,8 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		keysAdmin: jwk.Admin{Manager: keys},
 		jwks:      jwk.NewJWKS(keys, broadcastSets(cfg), time.Minute),
 		discovery: discovery,
-		token:     &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants), Observer: meters},
+		token: &oauth2.TokenEndpoint{Auth: auth, Grants: grantTable(grants), Observer: meters,
+			DPoP: dpopBinding(dpop, cfg.PublicEndpoint("/oauth2/token"))},
 		introspect: &oauth2.Introspection{Tokens: db, Opaque: opaque, JWT: jwtAT,
 			Codes: db, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Auth: auth, Signer: keys},
 		revoke: &oauth2.Revocation{Auth: auth, Tokens: db, Opaque: opaque, JWT: jwtAT,
@@ -248,7 +251,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		logout: &oidc.Logout{Sessions: sessions, Flows: db, Clients: db, IDTokens: idTokens, Sealer: sealer,
 			Notifier: backChannel, Config: live.Get, Log: log, Now: o.now, Rand: o.rand, Observer: meters},
 		userinfo: &oidc.Userinfo{Tokens: db, Consents: db, Clients: db, Opaque: opaque, JWT: jwtAT,
-			IDTokens: idTokens, Config: live.Get, Now: o.now},
+			IDTokens: idTokens, Config: live.Get, Now: o.now, DPoP: dpopResource(dpop, cfg.PublicEndpoint("/userinfo"))},
 		adminTokens:  &oauth2.AdminTokens{Tokens: db, Now: o.now},
 		trustAdmin:   &trust.Admin{Store: db, Now: o.now, Rand: o.rand},
 		registration: &client.Registration{Admin: clients, Config: live.Get},
@@ -342,6 +345,9 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		Registration:             cfg.OIDC.DynamicClientRegistration.Enabled,
 		// RFC 9207: the authorization endpoint always sends iss.
 		IssuerIdentification: true,
+	}
+	if cfg.OAuth2.DPoP.Enabled { // RFC 9449
+		f.DPoPSigningAlgs = oauth2.DPoPSigningAlgs()
 	}
 	for _, g := range gs {
 		f.GrantTypes = append(f.GrantTypes, g.Type())

@@ -61,6 +61,8 @@ type call struct {
 	form         url.Values
 	basic        *basicAuth
 	out          any
+	// header holds extra request headers (a DPoP proof).
+	header http.Header
 }
 
 // basicAuth carries client credentials, encoded as RFC 6749 §2.3.1 asks:
@@ -122,6 +124,9 @@ func (c *apiClient) newRequest(ctx context.Context, k call) (*http.Request, erro
 	if k.basic != nil {
 		req.SetBasicAuth(url.QueryEscape(k.basic.id), url.QueryEscape(k.basic.secret))
 	}
+	for name, vs := range k.header {
+		req.Header[name] = vs
+	}
 	return req, nil
 }
 
@@ -131,6 +136,8 @@ type serverError struct {
 	Code        string // errorOAuth2 "error", or genericError "status"/"reason"
 	Description string
 	Hint        string
+	// header is the answer's headers (a DPoP-Nonce to retry with).
+	header http.Header
 }
 
 func (e *serverError) Error() string {
@@ -172,7 +179,7 @@ func readServerError(resp *http.Response) error {
 		return fmt.Errorf("the server redirected to %q [HTTP %d]; check the endpoint URL",
 			sanitizeLine(resp.Header.Get("Location")), resp.StatusCode)
 	}
-	e := &serverError{Status: resp.StatusCode}
+	e := &serverError{Status: resp.StatusCode, header: resp.Header}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
 		var code string

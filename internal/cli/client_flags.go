@@ -29,6 +29,7 @@ type clientFlags struct {
 
 	frontchannelSessionRequired, backchannelSessionRequired bool
 	skipConsent, skipLogoutConsent                          bool
+	dpopBoundAccessTokens                                   bool
 }
 
 func (f *clientFlags) bind(cmd *cobra.Command) {
@@ -63,6 +64,7 @@ func (f *clientFlags) bind(cmd *cobra.Command) {
 	fs.StringVar(&f.metadata, "metadata", "", "free-form JSON object stored with the client, e.g. '{\"team\":\"a\"}'")
 	fs.BoolVar(&f.skipConsent, "skip-consent", false, "skip the consent screen for this client")
 	fs.BoolVar(&f.skipLogoutConsent, "skip-logout-consent", false, "skip the logout confirmation for this client")
+	fs.BoolVar(&f.dpopBoundAccessTokens, "dpop-bound-access-tokens", false, "refuse token requests of this client that carry no DPoP proof (RFC 9449)")
 }
 
 // toClient builds the request body. The metadata is checked here because
@@ -99,6 +101,7 @@ func (f *clientFlags) toClient() (*client.Client, error) {
 		AccessTokenStrategy:               f.accessTokenStrategy,
 		SkipConsent:                       f.skipConsent,
 		SkipLogoutConsent:                 f.skipLogoutConsent,
+		DPoPBoundAccessTokens:             f.dpopBoundAccessTokens,
 	}
 	if f.metadata != "" {
 		m := strings.TrimSpace(f.metadata)

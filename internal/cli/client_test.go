@@ -24,7 +24,7 @@ func TestCreateClientSendsEveryFlag(t *testing.T) {
 		"--scope", "read", "--scope", "write", "--audience", "https://api.example",
 		"--redirect-uri", "https://app.example/cb", "--token-endpoint-auth-method", "client_secret_post",
 		"--secret", "s3cr3t-shown-once", "--owner", "team-a", "--metadata", `{"tier":"gold"}`,
-		"--access-token-strategy", "jwt", "--skip-consent",
+		"--access-token-strategy", "jwt", "--skip-consent", "--dpop-bound-access-tokens",
 		"--post-logout-callback", "https://app.example/bye", "--allowed-cors-origin", "https://app.example",
 		"--contact", "ops@example.com", "--subject-type", "pairwise", "--jwks-uri", "https://app.example/jwks",
 		"--token-endpoint-auth-signing-alg", "ES256",
@@ -48,6 +48,7 @@ func TestCreateClientSendsEveryFlag(t *testing.T) {
 		"contacts": []any{"ops@example.com"}, "subject_type": "pairwise", "jwks_uri": "https://app.example/jwks",
 		"token_endpoint_auth_signing_alg": "ES256",
 		"backchannel_logout_uri":          "https://app.example/bc", "backchannel_logout_session_required": true,
+		"dpop_bound_access_tokens": true,
 	}
 	for k, v := range want {
 		if !reflect.DeepEqual(body[k], v) {

@@ -40,6 +40,9 @@ type Client struct {
 	RequestURIs                 []string `json:"request_uris,omitempty"`
 	RequestObjectSigningAlg     string   `json:"request_object_signing_alg,omitempty"`
 	UserinfoSignedResponseAlg   string   `json:"userinfo_signed_response_alg,omitempty"`
+	// DPoPBoundAccessTokens (RFC 9449 section 5.2): the token endpoint
+	// refuses this client's requests that carry no DPoP proof.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 
 	FrontchannelLogoutURI             string   `json:"frontchannel_logout_uri,omitempty"`
 	FrontchannelLogoutSessionRequired bool     `json:"frontchannel_logout_session_required"`

@@ -243,12 +243,28 @@ type OAuth2 struct {
 	// Introspection is Signet's: which tokens a client sees at the public
 	// introspection endpoint.
 	Introspection Introspection `koanf:"introspection"`
+	// DPoP is oauth2.dpop (RFC 9449; Signet only, docs/dpop.md).
+	DPoP DPoP `koanf:"dpop"`
 }
 
 // Introspection configures POST /oauth2/introspect (Signet only).
 type Introspection struct {
 	// Visibility is client_or_audience (default), client or any.
 	Visibility string `koanf:"visibility"`
+}
+
+// DPoP configures sender-constrained tokens (RFC 9449). Read at start-up.
+type DPoP struct {
+	// Enabled accepts DPoP proofs and advertises them; when false the DPoP
+	// header is ignored as if absent.
+	Enabled bool `koanf:"enabled"`
+	// ProofMaxAge is how far a proof's iat may lie from the server's clock,
+	// either way; its jti is remembered that long.
+	ProofMaxAge time.Duration `koanf:"proof_max_age"`
+	// RequireNonce makes every proof carry a server nonce (section 8).
+	RequireNonce bool `koanf:"require_nonce"`
+	// NonceLifespan is how long an issued nonce is accepted.
+	NonceLifespan time.Duration `koanf:"nonce_lifespan"`
 }
 
 type OAuth2Session struct {

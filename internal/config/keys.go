@@ -20,6 +20,8 @@ func implementedKeys() []string {
 		"janitor.enabled", "janitor.interval", "janitor.batch_size", "janitor.keep_if_younger",
 		// Issue 7: automatic key rotation (Signet only).
 		"keys.rotation.enabled", "keys.rotation.interval", "keys.rotation.publish_before", "keys.rotation.retain_after",
+		// Issue 8: DPoP (Signet only).
+		"oauth2.dpop.enabled", "oauth2.dpop.proof_max_age", "oauth2.dpop.require_nonce", "oauth2.dpop.nonce_lifespan",
 		"log.level", "log.format",
 		"serve.public.host", "serve.public.port", "serve.public.request_log.disable_for_health",
 		"serve.admin.host", "serve.admin.port", "serve.admin.request_log.disable_for_health",
@@ -129,6 +131,11 @@ func coreKeys() []Key {
 		duration("keys.rotation.interval").positive().def("720h").signetOnly(),
 		duration("keys.rotation.publish_before").def("24h").signetOnly(),
 		duration("keys.rotation.retain_after").def("168h").signetOnly(),
+		// DPoP, RFC 9449 (docs/dpop.md); on by default, nonces off.
+		boolean("oauth2.dpop.enabled").def(true).signetOnly(),
+		duration("oauth2.dpop.proof_max_age").positive().def("60s").signetOnly(),
+		boolean("oauth2.dpop.require_nonce").signetOnly(),
+		duration("oauth2.dpop.nonce_lifespan").positive().def("5m").signetOnly(),
 		str("version").format(FormatSemver),
 		boolean("db.ignore_unknown_table_columns"),
 		str("log.level").enum("panic", "fatal", "error", "warn", "info", "debug", "trace").def("info"),

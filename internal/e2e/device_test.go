@@ -121,7 +121,7 @@ func (d *deviceSetup) poll(t *testing.T, clientID, deviceCode string) response {
 		"device_code": {deviceCode}, "client_id": {clientID}}, nil)
 }
 
-func wantOAuthError(t *testing.T, what string, r response, status int, code string) {
+func wantDeviceError(t *testing.T, what string, r response, status int, code string) {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, clip(r.Body))
@@ -172,8 +172,8 @@ func TestDeviceFlow(t *testing.T) {
 	}
 	// Another client cannot poll this device code, even while it is pending.
 	other := d.newClient(t, []string{grantDeviceCode})
-	wantOAuthError(t, "another client's device code", d.poll(t, other, da.DeviceCode), 400, "invalid_grant")
-	wantOAuthError(t, "pending", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
+	wantDeviceError(t, "another client's device code", d.poll(t, other, da.DeviceCode), 400, "invalid_grant")
+	wantDeviceError(t, "pending", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
 
 	// The user types the code in lower case without the dash.
 	d.userCode = strings.ToLower(strings.ReplaceAll(da.UserCode, "-", ""))
@@ -195,7 +195,7 @@ func TestDeviceFlow(t *testing.T) {
 	}
 	// The device code is spent: a replay gets nothing.
 	d.clk.Advance(2 * time.Second)
-	wantOAuthError(t, "replayed device code", d.poll(t, d.clientID, da.DeviceCode), 400, "invalid_grant")
+	wantDeviceError(t, "replayed device code", d.poll(t, d.clientID, da.DeviceCode), 400, "invalid_grant")
 	// The refresh token works like any other.
 	if _, err := rp.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
 		t.Errorf("refresh: %v", err)
@@ -217,25 +217,25 @@ func TestDevicePolling(t *testing.T) {
 	if da.Interval != 5 || da.ExpiresIn != 600 {
 		t.Fatalf("interval %d, expires_in %d; want 5 and 600", da.Interval, da.ExpiresIn)
 	}
-	wantOAuthError(t, "first poll", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
-	wantOAuthError(t, "at once again", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
+	wantDeviceError(t, "first poll", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
+	wantDeviceError(t, "at once again", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
 	d.clk.Advance(5 * time.Second) // enough before, but the interval is now 10 s
-	wantOAuthError(t, "5 s after slow_down", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
+	wantDeviceError(t, "5 s after slow_down", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
 	d.clk.Advance(14 * time.Second) // the interval is now 15 s
-	wantOAuthError(t, "14 s later", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
+	wantDeviceError(t, "14 s later", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
 	d.clk.Advance(20 * time.Second) // the interval is now 20 s
-	wantOAuthError(t, "20 s later", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
+	wantDeviceError(t, "20 s later", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
 	d.clk.Advance(10 * time.Minute)
-	wantOAuthError(t, "after expiry", d.poll(t, d.clientID, da.DeviceCode), 400, "expired_token")
+	wantDeviceError(t, "after expiry", d.poll(t, d.clientID, da.DeviceCode), 400, "expired_token")
 
-	wantOAuthError(t, "forged device code", d.poll(t, d.clientID, "signet_dc_forged"), 400, "invalid_grant")
+	wantDeviceError(t, "forged device code", d.poll(t, d.clientID, "signet_dc_forged"), 400, "invalid_grant")
 	noGrant := d.newClient(t, []string{"authorization_code"})
 	r := postForm(t, d.srv.PublicURL+"/oauth2/device/auth", url.Values{"client_id": {noGrant}}, nil)
-	wantOAuthError(t, "client without the grant type", r, 400, "unauthorized_client")
+	wantDeviceError(t, "client without the grant type", r, 400, "unauthorized_client")
 	r = postForm(t, d.srv.PublicURL+"/oauth2/device/auth", url.Values{"client_id": {d.clientID}, "scope": {"admin"}}, nil)
-	wantOAuthError(t, "scope the client may not request", r, 400, "invalid_scope")
+	wantDeviceError(t, "scope the client may not request", r, 400, "invalid_scope")
 	r = postForm(t, d.srv.PublicURL+"/oauth2/device/auth", url.Values{"client_id": {"nobody"}}, nil)
-	wantOAuthError(t, "unknown client", r, 401, "invalid_client")
+	wantDeviceError(t, "unknown client", r, 401, "invalid_client")
 }
 
 // TestDeviceDenied: a refusal at consent reaches the device as
@@ -249,7 +249,7 @@ func TestDeviceDenied(t *testing.T) {
 	if end.Path != "/device/done" || !strings.Contains(body, "error=access_denied") || !strings.Contains(body, "iss=") {
 		t.Fatalf("the browser ended at %s with %q, want the success page with the error", end, body)
 	}
-	wantOAuthError(t, "denied", d.poll(t, d.clientID, da.DeviceCode), 400, "access_denied")
+	wantDeviceError(t, "denied", d.poll(t, d.clientID, da.DeviceCode), 400, "access_denied")
 }
 
 // TestDeviceUserCodeBruteForce: wrong codes are bounded per challenge and
@@ -275,13 +275,13 @@ func TestDeviceUserCodeBruteForce(t *testing.T) {
 	}
 	first := challenge()
 	for i, code := range []string{"BCDF-GHJK", "bcdfghjl", "ZZZZ-ZZZZ"} {
-		wantOAuthError(t, "wrong code "+string(rune('1'+i)), d.acceptUserCode(t, first, code), 400, "invalid_request")
+		wantDeviceError(t, "wrong code "+string(rune('1'+i)), d.acceptUserCode(t, first, code), 400, "invalid_request")
 	}
-	wantOAuthError(t, "4th code on one challenge", d.acceptUserCode(t, first, da.UserCode), 403, "request_forbidden")
+	wantDeviceError(t, "4th code on one challenge", d.acceptUserCode(t, first, da.UserCode), 403, "request_forbidden")
 	second := challenge()
-	wantOAuthError(t, "wrong code on a new challenge", d.acceptUserCode(t, second, "CCCC-CCCC"), 400, "invalid_request")
-	wantOAuthError(t, "another", d.acceptUserCode(t, second, "not a code at all"), 400, "invalid_request")
-	wantOAuthError(t, "budget spent: even the right code", d.acceptUserCode(t, challenge(), da.UserCode), 429, "temporarily_unavailable")
+	wantDeviceError(t, "wrong code on a new challenge", d.acceptUserCode(t, second, "CCCC-CCCC"), 400, "invalid_request")
+	wantDeviceError(t, "another", d.acceptUserCode(t, second, "not a code at all"), 400, "invalid_request")
+	wantDeviceError(t, "budget spent: even the right code", d.acceptUserCode(t, challenge(), da.UserCode), 429, "temporarily_unavailable")
 	d.clk.Advance(time.Minute)
 	if r := d.acceptUserCode(t, challenge(), da.UserCode); r.Status != http.StatusOK {
 		t.Fatalf("right code in the next window: %d %s", r.Status, r.Body)
@@ -351,8 +351,8 @@ func TestDeviceDatabases(t *testing.T) {
 			t.Parallel()
 			d := startDevice(t, db.opts(t)...)
 			da := d.deviceAuth(t, d.clientID, "openid offline_access")
-			wantOAuthError(t, "first poll", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
-			wantOAuthError(t, "at once again", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
+			wantDeviceError(t, "first poll", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
+			wantDeviceError(t, "at once again", d.poll(t, d.clientID, da.DeviceCode), 400, "slow_down")
 			if end, body := browse(t, da.VerificationURIComplete); end.Path != "/device/done" || strings.Contains(body, "error") {
 				t.Fatalf("the browser ended at %s with %q", end, body)
 			}
@@ -367,14 +367,47 @@ func TestDeviceDatabases(t *testing.T) {
 				t.Fatalf("approved poll: %d %s", r.Status, r.Body)
 			}
 			d.clk.Advance(10 * time.Second)
-			wantOAuthError(t, "replay", d.poll(t, d.clientID, da.DeviceCode), 400, "invalid_grant")
+			wantDeviceError(t, "replay", d.poll(t, d.clientID, da.DeviceCode), 400, "invalid_grant")
 
 			d.app.rejectLogin = true
 			no := d.deviceAuth(t, d.clientID, "openid")
 			if end, body := browse(t, no.VerificationURIComplete); end.Path != "/device/done" || !strings.Contains(body, "error=access_denied") {
 				t.Fatalf("rejected login ended at %s with %q", end, body)
 			}
-			wantOAuthError(t, "denied at login", d.poll(t, d.clientID, no.DeviceCode), 400, "access_denied")
+			wantDeviceError(t, "denied at login", d.poll(t, d.clientID, no.DeviceCode), 400, "access_denied")
 		})
+	}
+}
+
+// TestDeviceDPoP: a device that polls with DPoP proofs gets DPoP-bound
+// tokens; its refresh token (a public client's) is bound to the same key.
+func TestDeviceDPoP(t *testing.T) {
+	t.Parallel()
+	d := startDevice(t)
+	key := newDPoPKey(t, d.clk)
+	tokenURL := d.srv.PublicURL + "/oauth2/token"
+	pollDPoP := func(k *dpopKey, form url.Values) response {
+		h := http.Header{}
+		if k != nil {
+			h.Set("DPoP", k.proof(t, http.MethodPost, tokenURL, ""))
+		}
+		return send(t, http.MethodPost, tokenURL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), h)
+	}
+	da := d.deviceAuth(t, d.clientID, "openid offline_access")
+	if end, _ := browse(t, da.VerificationURIComplete); end.Path != "/device/done" {
+		t.Fatalf("the browser ended at %s", end)
+	}
+	r := pollDPoP(key, url.Values{"grant_type": {grantDeviceCode}, "device_code": {da.DeviceCode}, "client_id": {d.clientID}})
+	var tok struct {
+		TokenType    string `json:"token_type"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &tok) != nil || tok.TokenType != "DPoP" {
+		t.Fatalf("poll with a proof: %d %s", r.Status, r.Body)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {d.clientID}}
+	wantDeviceError(t, "refresh without a proof", pollDPoP(nil, refresh), 400, "invalid_dpop_proof")
+	if r := pollDPoP(key, refresh); r.Status != http.StatusOK {
+		t.Fatalf("refresh with the key: %d %s", r.Status, r.Body)
 	}
 }

@@ -163,6 +163,7 @@ func requestQuery(f *Flow) url.Values {
 	set("ui_locales", strings.Join(r.UILocales, " "))
 	set("display", r.Display)
 	set("login_hint", r.LoginHint)
+	set("dpop_jkt", r.DPoPJKT)
 	return q
 }
 

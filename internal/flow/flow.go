@@ -133,6 +133,8 @@ type Request struct {
 	// returns to /oauth2/device/verify, and the outcome is recorded on
 	// the device request whose RequestID is the flow's ID.
 	Device bool `json:"dv,omitempty"`
+	// DPoPJKT is dpop_jkt (RFC 9449 section 10): the code is bound to it.
+	DPoPJKT string `json:"dj,omitempty"`
 }
 
 // LoginResult is the login half of the flow. Subject, SessionID, AuthTime

@@ -27,6 +27,8 @@ import (
 //     the same value (section 4.1.3).
 //   - PKCE: the stored challenge is verified; a public client must have used
 //     PKCE (RFC 9700 section 2.1.1), since it has no secret to bind the code.
+//   - A code requested with dpop_jkt needs a DPoP proof by that key
+//     (RFC 9449 section 10; dpop_token.go).
 //
 // Storage: ConsumeCode, CreateAccess, and CreateRefresh when offline access
 // was granted.
@@ -112,6 +114,9 @@ func (g *AuthorizationCode) redeem(ctx context.Context, req *TokenRequest, c *cl
 	if err := checkCode(rec, req, c, now); err != nil {
 		return nil, err
 	}
+	if err := CheckCodeBinding(ctx, rec); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 
@@ -153,7 +158,7 @@ func (g *AuthorizationCode) issue(ctx context.Context, f *family, now time.Time)
 	}
 	var refresh string
 	if offlineGranted(f.Client, f.Scopes) {
-		raw, rec, err := f.newRefresh(g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
+		raw, rec, err := f.newRefresh(ctx, g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
 		if err != nil {
 			return nil, err
 		}

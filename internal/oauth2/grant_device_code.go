@@ -188,7 +188,7 @@ func (g *DeviceCode) issue(ctx context.Context, f *family, now time.Time) (*Toke
 	}
 	var refresh string
 	if offlineGranted(f.Client, f.Scopes) {
-		raw, rec, err := f.newRefresh(g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
+		raw, rec, err := f.newRefresh(ctx, g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,8 @@ import (
 //     client. A token already rotated is refused and, beyond the grace of
 //     oauth2.grant.refresh_token.rotation_grace_period/_reuse_count, its
 //     whole family is revoked: reuse means the token leaked.
+//   - A token bound to a DPoP key (a public client's, RFC 9449 section 5)
+//     needs a proof signed with that key (dpop_token.go).
 //   - "scope" may narrow the grant for the new access token; anything not
 //     originally granted is invalid_scope. The rotated refresh token keeps
 //     the original scope (section 6).
@@ -109,6 +111,9 @@ func (g *RefreshToken) lookup(ctx context.Context, req *TokenRequest, c *client.
 	case !now.Before(rec.ExpiresAt):
 		return nil, InvalidGrant("The refresh token has expired.")
 	}
+	if err := CheckRefreshBinding(ctx, rec); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 
@@ -126,7 +131,7 @@ func (g *RefreshToken) rotate(ctx context.Context, f *family, old []byte, scopes
 	if err != nil {
 		return nil, ServerError(err)
 	}
-	refresh, next, err := f.newRefresh(g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
+	refresh, next, err := f.newRefresh(ctx, g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
 	if err != nil {
 		return nil, err
 	}

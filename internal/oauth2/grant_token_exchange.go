@@ -302,7 +302,7 @@ func (g *TokenExchange) readIDToken(ctx context.Context, c *client.Client, param
 	if err != nil {
 		return nil, ServerError(err)
 	}
-	exp, ok := numericDate(claims["exp"])
+	exp, ok := claimDate(claims["exp"])
 	if !ok || !now.Before(exp) {
 		return nil, InvalidRequest("The %s has expired.", param)
 	}
@@ -458,17 +458,14 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// numericDate reads a JWT NumericDate decoded as json.Number.
-func numericDate(v any) (time.Time, bool) {
+// claimDate reads a JWT NumericDate claim decoded as json.Number
+// (numericDate in dpop.go bounds its range).
+func claimDate(v any) (time.Time, bool) {
 	n, ok := v.(json.Number)
 	if !ok {
 		return time.Time{}, false
 	}
-	f, err := n.Float64()
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(int64(f), 0), true
+	return numericDate(n)
 }
 
 // stringList reads a claim that is a string or an array of strings.

@@ -78,6 +78,8 @@ type IntrospectionResponse struct {
 	Ext       json.RawMessage `json:"ext,omitempty"`
 	// Act is the RFC 8693 actor of a delegated token (token exchange).
 	Act json.RawMessage `json:"act,omitempty"`
+	// Cnf is the key a DPoP-bound token is bound to (RFC 9449 section 6.2).
+	Cnf *token.Cnf `json:"cnf,omitempty"`
 }
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
@@ -185,10 +187,11 @@ func (i *Introspection) Introspect(ctx context.Context, raw string, scopes []str
 		NotBefore: rec.IssuedAt.Unix(),
 		Audience:  rec.Audience,
 		Issuer:    cfg.URLs.Self.Issuer,
-		TokenType: "Bearer",
+		TokenType: introspectedTokenType(rec.JKT),
 		TokenUse:  "access_token",
 		Ext:       nonEmptyObject(rec.Ext),
 		Act:       actOf(rec.Ext),
+		Cnf:       token.CnfOf(rec.JKT),
 	}, nil
 }
 
@@ -248,7 +251,8 @@ func (i *Introspection) introspectRefresh(ctx context.Context, raw string, scope
 	resp := &IntrospectionResponse{
 		Active: true, Scope: strings.Join(rec.Scopes, " "), ClientID: rec.ClientID, Subject: rec.Subject,
 		IssuedAt: rec.IssuedAt.Unix(), NotBefore: rec.IssuedAt.Unix(), Audience: rec.Audience,
-		Issuer: cfg.URLs.Self.Issuer, TokenType: "Bearer", TokenUse: "refresh_token", Ext: ext,
+		Issuer: cfg.URLs.Self.Issuer, TokenType: introspectedTokenType(rec.JKT), TokenUse: "refresh_token", Ext: ext,
+		Cnf: token.CnfOf(rec.JKT),
 	}
 	if rec.ExpiresAt.Before(neverExpires) {
 		resp.ExpiresAt = rec.ExpiresAt.Unix()

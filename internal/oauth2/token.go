@@ -42,6 +42,8 @@ type TokenEndpoint struct {
 	Grants map[string]Grant
 	// Observer counts issued tokens by grant type; nil counts nothing.
 	Observer Observer
+	// DPoP binds tokens to DPoP keys (dpop_token.go); nil: DPoP disabled.
+	DPoP *DPoPBinding
 }
 
 // Handle is an httpx.HandlerFunc; mount it with httpx.Renderer.OAuth.
@@ -69,10 +71,15 @@ func (e *TokenEndpoint) Handle(w http.ResponseWriter, r *http.Request) error {
 	if IsPublic(c) && !grant.AllowsPublicClients() {
 		return UnauthorizedClient("The grant_type %q requires a confidential client; this client's token_endpoint_auth_method is none.", req.GrantType)
 	}
-	resp, err := grant.Exchange(r.Context(), req, c)
+	ctx, err := e.DPoP.Bind(r, c)
 	if err != nil {
 		return err
 	}
+	resp, err := grant.Exchange(ctx, req, c)
+	if err != nil {
+		return err
+	}
+	e.DPoP.Finish(ctx, w, resp)
 	if e.Observer != nil {
 		e.Observer.TokensIssued(req.GrantType)
 	}

@@ -194,7 +194,9 @@ func (f *family) idToken(ctx context.Context, ids *token.IDTokens, cfg *config.C
 
 // newRefresh mints a refresh token of the family with its full scopes
 // (section 6: a rotated token keeps the original scope).
-func (f *family) newRefresh(format token.OpaqueFormat, now, expires time.Time) (string, *token.RefreshRecord, error) {
+// A public client's token is bound to the request's DPoP key, if any
+// (dpop_token.go).
+func (f *family) newRefresh(ctx context.Context, format token.OpaqueFormat, now, expires time.Time) (string, *token.RefreshRecord, error) {
 	raw, err := format.New()
 	if err != nil {
 		return "", nil, ServerError(err)
@@ -202,7 +204,7 @@ func (f *family) newRefresh(format token.OpaqueFormat, now, expires time.Time) (
 	return raw, &token.RefreshRecord{
 		Digest: token.Digest(raw), ClientID: f.Client.ID, RequestID: f.RequestID, Subject: f.Subject,
 		Scopes: f.Scopes, Audience: f.Audience, Session: f.SessionJSON,
-		IssuedAt: now, ExpiresAt: expires,
+		IssuedAt: now, ExpiresAt: expires, JKT: refreshJKT(ctx, f.Client),
 	}, nil
 }
 

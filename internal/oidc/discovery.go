@@ -59,6 +59,9 @@ type Features struct {
 	// IssuerIdentification says every authorization response carries iss
 	// (RFC 9207), advertised as authorization_response_iss_parameter_supported.
 	IssuerIdentification bool
+	// DPoPSigningAlgs are the proof algorithms accepted (RFC 9449 section
+	// 5.1); empty when DPoP is disabled.
+	DPoPSigningAlgs []string
 }
 
 // DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
@@ -111,6 +114,8 @@ type Metadata struct {
 	BackchannelLogoutSessionSupported  bool     `json:"backchannel_logout_session_supported,omitempty"`
 	// RFC 9207 section 3: absent means false, so it is omitted when off.
 	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// RFC 9449 section 5.1; omitted when DPoP is disabled.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // BuildMetadata derives the document from the issuer, the public base URL
@@ -136,6 +141,7 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		ClaimsSupported:                   f.Claims,
 	}
 	m.AuthorizationResponseIssParameterSupported = f.IssuerIdentification
+	m.DPoPSigningAlgValuesSupported = f.DPoPSigningAlgs
 	if f.Userinfo {
 		m.UserinfoSigningAlgValuesSupported = orDefault(f.UserinfoSigningAlgs, f.IDTokenAlgs)
 	}

@@ -14,6 +14,10 @@ package oidc
 // come from there. A client registered with userinfo_signed_response_alg
 // gets the same claims as a JWT signed with the ID token key, with iss and
 // aud added (section 5.3.2).
+//
+// DPoP (RFC 9449 section 7): a DPoP-bound token comes as "Authorization:
+// DPoP <token>" with a proof for this endpoint; as a bearer token it is
+// refused (oauth2/dpop_resource.go). The proof's jti costs one write.
 
 import (
 	"context"
@@ -31,6 +35,7 @@ import (
 	"github.com/signet-oidc/signet/internal/flow"
 	"github.com/signet-oidc/signet/internal/httpx"
 	"github.com/signet-oidc/signet/internal/jwk"
+	"github.com/signet-oidc/signet/internal/oauth2"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 )
@@ -53,6 +58,8 @@ type Userinfo struct {
 	// Config returns the current snapshot (urls.self.issuer).
 	Config func() *config.Config
 	Now    func() time.Time
+	// DPoP checks DPoP-bound tokens; nil when oauth2.dpop.enabled is off.
+	DPoP *oauth2.DPoPResource
 }
 
 // maxBearerLen bounds a bearer token before any work: far above any token
@@ -61,11 +68,18 @@ const maxBearerLen = 16 << 10
 
 // Handle is an httpx.HandlerFunc.
 func (u *Userinfo) Handle(w http.ResponseWriter, r *http.Request) error {
-	raw, err := bearerToken(r)
+	raw, scheme, err := u.presentedToken(r)
 	if err != nil {
 		return err
 	}
-	claims, c, err := u.Claims(r.Context(), raw)
+	rec, err := u.liveToken(r.Context(), raw)
+	if err != nil {
+		return err
+	}
+	if err := u.DPoP.Check(r.Context(), r, scheme, raw, rec.JKT); err != nil {
+		return err
+	}
+	claims, c, err := u.claimsOf(r.Context(), rec)
 	if err != nil {
 		return err
 	}
@@ -94,6 +108,11 @@ func (u *Userinfo) Claims(ctx context.Context, raw string) (map[string]any, *cli
 	if err != nil {
 		return nil, nil, err
 	}
+	return u.claimsOf(ctx, rec)
+}
+
+// claimsOf is Claims for the record of a live token.
+func (u *Userinfo) claimsOf(ctx context.Context, rec *token.AccessRecord) (map[string]any, *client.Client, error) {
 	if !slices.Contains(rec.Scopes, "openid") {
 		return nil, nil, bearerError(http.StatusForbidden, "insufficient_scope",
 			"The access token was not granted the openid scope.").
@@ -197,59 +216,79 @@ func (u *Userinfo) sign(ctx context.Context, claims map[string]any, clientID str
 	return jws.CompactSerialize()
 }
 
+// presentedToken is bearerToken, whose "no token" challenge also offers
+// the DPoP scheme when DPoP is enabled (RFC 9449 section 7.1).
+func (u *Userinfo) presentedToken(r *http.Request) (string, string, error) {
+	raw, scheme, err := bearerToken(r, u.DPoP != nil)
+	var he *httpx.Error
+	if u.DPoP != nil && errors.As(err, &he) && he.Code == "request_unauthorized" {
+		he.WithHeader("WWW-Authenticate", oauth2.DPoPChallenge("", ""))
+	}
+	return raw, scheme, err
+}
+
 // bearerToken finds the one access token of the request (RFC 6750 section
-// 2). Sending none is a 401 whose challenge names no error (section 3.1);
-// sending it twice, or in the query, is invalid_request.
-func bearerToken(r *http.Request) (string, error) {
+// 2) and the scheme it came with (oauth2.SchemeBearer for the form body;
+// oauth2.SchemeDPoP only when dpop is set). Sending none is a 401 whose
+// challenge names no error (section 3.1); sending it twice, or in the
+// query, is invalid_request.
+func bearerToken(r *http.Request, dpop bool) (string, string, error) {
 	if r.URL.RawQuery != "" {
 		q, err := httpx.ParseQuery(r)
 		if err != nil {
-			return "", invalidRequest("The URL query is malformed.")
+			return "", "", invalidRequest("The URL query is malformed.")
 		}
 		if q.Has("access_token") {
-			return "", invalidRequest("The access token must not be sent in the URL query; use the Authorization header.")
+			return "", "", invalidRequest("The access token must not be sent in the URL query; use the Authorization header.")
 		}
 	}
-	fromHeader, inHeader, err := headerToken(r)
+	fromHeader, scheme, err := headerToken(r, dpop)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	fromBody, inBody, err := bodyToken(r)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	switch {
-	case inHeader && inBody:
-		return "", invalidRequest("The access token was sent both in the Authorization header and in the body; send it once.")
-	case inHeader:
-		return fromHeader, nil
+	case scheme != "" && inBody:
+		return "", "", invalidRequest("The access token was sent both in the Authorization header and in the body; send it once.")
+	case scheme != "":
+		return fromHeader, scheme, nil
 	case inBody:
-		return fromBody, nil
+		return fromBody, oauth2.SchemeBearer, nil
 	}
-	return "", bearerError(http.StatusUnauthorized, "request_unauthorized",
+	return "", "", bearerError(http.StatusUnauthorized, "request_unauthorized",
 		"The request carries no access token; send it as \"Authorization: Bearer <token>\".").
 		WithHeader("WWW-Authenticate", "Bearer")
 }
 
-// headerToken reads "Authorization: Bearer <token>"; the scheme is case
-// insensitive (RFC 7235 section 2.1). Another scheme means no bearer token.
-func headerToken(r *http.Request) (string, bool, error) {
+// headerToken reads "Authorization: Bearer <token>", or "DPoP <token>"
+// when dpop is set, and returns the scheme ("" when there is no token);
+// the scheme is case insensitive (RFC 7235 section 2.1). Another scheme
+// means no token.
+func headerToken(r *http.Request, dpop bool) (string, string, error) {
 	vals := r.Header.Values("Authorization")
 	if len(vals) == 0 {
-		return "", false, nil
+		return "", "", nil
 	}
 	if len(vals) > 1 {
-		return "", false, invalidRequest("The Authorization header is repeated.")
+		return "", "", invalidRequest("The Authorization header is repeated.")
 	}
 	scheme, rest, _ := strings.Cut(vals[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", false, nil
+	switch {
+	case strings.EqualFold(scheme, oauth2.SchemeBearer):
+		scheme = oauth2.SchemeBearer
+	case dpop && strings.EqualFold(scheme, oauth2.SchemeDPoP):
+		scheme = oauth2.SchemeDPoP
+	default:
+		return "", "", nil
 	}
 	raw := strings.TrimSpace(rest)
 	if err := checkRaw(raw); err != nil {
-		return "", false, err
+		return "", "", err
 	}
-	return raw, true, nil
+	return raw, scheme, nil
 }
 
 // bodyToken reads access_token from a form-encoded POST body. Other bodies

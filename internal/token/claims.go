@@ -23,4 +23,7 @@ type Claims struct {
 	// top-level "act" claim; the record keeps it in Ext under "act",
 	// where introspection finds it.
 	Act map[string]any
+	// JKT binds the token to a DPoP key (RFC 9449); Issuer.MintAccess fills
+	// it from the context (confirmation.go) when the grant left it empty.
+	JKT string
 }

@@ -37,6 +37,9 @@ func (i *Issuer) MintAccess(ctx context.Context, c Claims, strategy string) (str
 	if c.IssuedAt.IsZero() {
 		c.IssuedAt = i.Now()
 	}
+	if c.JKT == "" {
+		c.JKT = Confirmation(ctx)
+	}
 	if !c.ExpiresAt.After(c.IssuedAt) {
 		return "", nil, errors.New("token: access token would expire before it is issued")
 	}

@@ -69,6 +69,8 @@ type jwtClaims struct {
 	Scope     *string        `json:"scope,omitempty"`
 	Ext       map[string]any `json:"ext,omitempty"`
 	Act       map[string]any `json:"act,omitempty"`
+	// Cnf binds a DPoP token to its key (RFC 9449 section 6.1).
+	Cnf *Cnf `json:"cnf,omitempty"`
 }
 
 // Mint signs a JWT for c with the newest access-token key.
@@ -80,7 +82,7 @@ func (j *JWT) Mint(ctx context.Context, c Claims) (string, *AccessRecord, error)
 	body := jwtClaims{
 		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience,
 		ExpiresAt: c.ExpiresAt.Unix(), IssuedAt: c.IssuedAt.Unix(), NotBefore: c.IssuedAt.Unix(),
-		ID: jti, ClientID: c.ClientID, Ext: c.Ext, Act: c.Act,
+		ID: jti, ClientID: c.ClientID, Ext: c.Ext, Act: c.Act, Cnf: CnfOf(c.JKT),
 	}
 	if body.Audience == nil {
 		body.Audience = []string{}

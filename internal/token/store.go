@@ -26,6 +26,9 @@ type AccessRecord struct {
 	Ext json.RawMessage
 	// RequestID groups every token of one grant (a refresh family later).
 	RequestID string
+	// JKT is the thumbprint of the DPoP key the token is bound to; empty
+	// for a bearer token.
+	JKT string
 }
 
 // Store persists issued tokens.
@@ -61,6 +64,9 @@ type CodeRecord struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+	// DPoPJKT is the authorization request's dpop_jkt (RFC 9449 section
+	// 10): only a token request with a proof by that key may redeem it.
+	DPoPJKT string
 }
 
 // RefreshRecord is a refresh token. Every token of one grant shares its
@@ -80,6 +86,9 @@ type RefreshRecord struct {
 	UsedAt    *time.Time
 	UseCount  int
 	RevokedAt *time.Time
+	// JKT binds the token to a DPoP key (RFC 9449 section 5: refresh
+	// tokens of public clients); refreshing needs a proof by that key.
+	JKT string
 }
 
 // Grace lets a refresh token be rotated again shortly after its first use

@@ -48,6 +48,7 @@ func newRecord(raw, strategy string, c Claims) (*AccessRecord, error) {
 		IssuedAt:  c.IssuedAt.UTC(),
 		ExpiresAt: c.ExpiresAt.UTC(),
 		RequestID: c.RequestID,
+		JKT:       c.JKT,
 	}
 	if c.Act != nil {
 		c.Ext = withAct(c.Ext, c.Act)

@@ -193,7 +193,7 @@ func (a *Endpoint) issueCode(ctx context.Context, cfg *config.Config, f *flow.Fl
 		Digest: digest, ClientID: f.ClientID, RequestID: f.ID, RedirectURI: f.Request.RedirectURI,
 		CodeChallenge: f.Request.CodeChallenge, CodeChallengeMethod: f.Request.CodeChallengeMethod,
 		Subject: subject, Scopes: f.Consent.GrantedScope, Audience: f.Consent.GrantedAudience,
-		Session: sessionJSON, IssuedAt: now, ExpiresAt: now.Add(ttl),
+		Session: sessionJSON, IssuedAt: now, ExpiresAt: now.Add(ttl), DPoPJKT: f.Request.DPoPJKT,
 	}
 	if err := a.Codes.CreateCode(ctx, rec); err != nil {
 		return "", fmt.Errorf("storing code: %w", err)

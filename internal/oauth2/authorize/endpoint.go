@@ -254,6 +254,7 @@ func flowRequest(req *Request, hint *idTokenHint) flow.Request {
 		UILocales:           req.UILocales,
 		Display:             req.Display,
 		LoginHint:           req.LoginHint,
+		DPoPJKT:             req.DPoPJKT,
 	}
 	if hint != nil {
 		fr.IDTokenHintClaims = hint.Claims

@@ -74,6 +74,8 @@ type Request struct {
 	// Resources are RFC 8707 resource indicators; the flow asks for them
 	// as audience (TargetAudience).
 	Resources []string
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 section 10; dpop_jkt.go).
+	DPoPJKT string
 
 	// problem is the first invalid parameter other than client_id and
 	// redirect_uri, reported by Validate as a redirectable error.
@@ -147,6 +149,7 @@ func ParseRequest(q url.Values) (*Request, error) {
 	r.Display = p.oneOf("display", "page", "popup", "touch", "wap")
 	r.Audience = p.list("audience", httpx.MaxParamLen)
 	r.Resources = p.resources()
+	r.DPoPJKT = p.dpopJKT()
 	p.unsupported("request", "request_not_supported", "Request objects (the request parameter) are not supported.")
 	p.unsupported("request_uri", "request_uri_not_supported", "Request objects by reference (the request_uri parameter) are not supported.")
 	r.problem = p.problem

@@ -55,3 +55,12 @@ func rawOrNil(m json.RawMessage) any {
 	}
 	return string(m)
 }
+
+// textOrNil stores "" as NULL: an optional text column, such as the DPoP
+// key thumbprint of a token that is not bound to a key.
+func textOrNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

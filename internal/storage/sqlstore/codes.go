@@ -27,7 +27,7 @@ func (s *Store) CreateCode(ctx context.Context, c *token.CodeRecord) error {
 	err := checkText("create code", ident("client_id", c.ClientID), ident("request_id", c.RequestID),
 		text("redirect_uri", c.RedirectURI), text("code_challenge", c.CodeChallenge),
 		text("code_challenge_method", c.CodeChallengeMethod), text("subject", c.Subject),
-		textBytes("session", c.Session))
+		textBytes("session", c.Session), ident("dpop_jkt", c.DPoPJKT))
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (s *Store) CreateCode(ctx context.Context, c *token.CodeRecord) error {
 	}
 	_, err = s.q().exec(ctx, s.flows.insertCode, c.Digest, c.ClientID, c.RequestID, c.RedirectURI,
 		c.CodeChallenge, c.CodeChallengeMethod, c.Subject, scopes, aud, rawOrNil(c.Session),
-		s.d.timeArg(c.IssuedAt), s.d.timeArg(c.ExpiresAt), s.d.nullTimeArg(c.UsedAt))
+		s.d.timeArg(c.IssuedAt), s.d.timeArg(c.ExpiresAt), s.d.nullTimeArg(c.UsedAt), textOrNil(c.DPoPJKT))
 	return s.d.classify("create code", err)
 }
 
@@ -74,10 +74,11 @@ func scanCode(r rowScanner) (*token.CodeRecord, error) {
 		c           token.CodeRecord
 		scopes, aud string
 		session     sql.NullString
+		jkt         sql.NullString
 	)
 	err := r.Scan(&c.Digest, &c.ClientID, &c.RequestID, &c.RedirectURI, &c.CodeChallenge,
 		&c.CodeChallengeMethod, &c.Subject, &scopes, &aud, &session,
-		timeCol{&c.IssuedAt}, timeCol{&c.ExpiresAt}, nullTimeCol{&c.UsedAt})
+		timeCol{&c.IssuedAt}, timeCol{&c.ExpiresAt}, nullTimeCol{&c.UsedAt}, &jkt)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -87,7 +88,7 @@ func scanCode(r rowScanner) (*token.CodeRecord, error) {
 	if err := decodeLists(scopes, aud, &c.Scopes, &c.Audience); err != nil {
 		return nil, err
 	}
-	c.Session = rawFrom(session)
+	c.Session, c.DPoPJKT = rawFrom(session), jkt.String
 	return &c, nil
 }
 

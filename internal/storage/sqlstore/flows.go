@@ -17,9 +17,9 @@ const (
 	consentCols = "id, subject, client_id, login_session_id, granted_scopes, granted_audience, " +
 		"remember, remember_until, session, context, requested_at, handled_at"
 	codeCols = "digest, client_id, request_id, redirect_uri, code_challenge, code_challenge_method, " +
-		"subject, scopes, audience, session, issued_at, expires_at, used_at"
+		"subject, scopes, audience, session, issued_at, expires_at, used_at, dpop_jkt"
 	refreshCols = "digest, client_id, request_id, subject, scopes, audience, session, " +
-		"issued_at, expires_at, used_at, use_count, revoked_at"
+		"issued_at, expires_at, used_at, use_count, revoked_at, jkt"
 )
 
 type flowSQL struct {
@@ -71,12 +71,12 @@ func buildFlowSQL(d dialect) flowSQL {
 			d.rebind("SELECT id FROM consent_sessions WHERE subject = ? AND client_id = ?"),
 		},
 
-		insertCode: d.rebind("INSERT INTO auth_codes (" + codeCols + ") VALUES " + placeholders(13)),
+		insertCode: d.rebind("INSERT INTO auth_codes (" + codeCols + ") VALUES " + placeholders(14)),
 		// The one write that makes a code single use, on every dialect.
 		consumeCode: d.rebind("UPDATE auth_codes SET used_at = ? WHERE digest = ? AND used_at IS NULL"),
 		getCode:     d.rebind("SELECT " + codeCols + " FROM auth_codes WHERE digest = ?"),
 
-		insertRefresh: d.rebind("INSERT INTO refresh_tokens (" + refreshCols + ") VALUES " + placeholders(12)),
+		insertRefresh: d.rebind("INSERT INTO refresh_tokens (" + refreshCols + ") VALUES " + placeholders(13)),
 		getRefresh:    d.rebind("SELECT " + refreshCols + " FROM refresh_tokens WHERE digest = ?"),
 		useRefresh: d.rebind("UPDATE refresh_tokens SET used_at = ?, use_count = 1" +
 			" WHERE digest = ? AND used_at IS NULL AND revoked_at IS NULL"),
@@ -88,7 +88,7 @@ func buildFlowSQL(d dialect) flowSQL {
 			" WHERE digest = ? AND revoked_at IS NULL AND used_at >= ? AND use_count <= ?"),
 		refreshExists: d.rebind("SELECT COUNT(*) FROM refresh_tokens WHERE digest = ?"),
 		revokeRefresh: d.rebind("UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE digest = ? AND client_id = ?"),
-		insertAccess:  d.rebind("INSERT INTO access_tokens (" + accessCols + ") VALUES " + placeholders(12)),
+		insertAccess:  d.rebind("INSERT INTO access_tokens (" + accessCols + ") VALUES " + placeholders(13)),
 
 		familyAccess:   "UPDATE access_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND request_id IN ",
 		familyRefresh:  "UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND request_id IN ",

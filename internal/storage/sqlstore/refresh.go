@@ -21,7 +21,7 @@ func errRefreshNotFound() error {
 
 func checkRefresh(op string, r *token.RefreshRecord) error {
 	return checkText(op, ident("client_id", r.ClientID), ident("request_id", r.RequestID),
-		text("subject", r.Subject), textBytes("session", r.Session))
+		text("subject", r.Subject), textBytes("session", r.Session), ident("jkt", r.JKT))
 }
 
 func (s *Store) refreshArgs(r *token.RefreshRecord) ([]any, error) {
@@ -35,7 +35,7 @@ func (s *Store) refreshArgs(r *token.RefreshRecord) ([]any, error) {
 	}
 	return []any{r.Digest, r.ClientID, r.RequestID, r.Subject, scopes, aud, rawOrNil(r.Session),
 		s.d.timeArg(r.IssuedAt), s.d.timeArg(r.ExpiresAt), s.d.nullTimeArg(r.UsedAt), r.UseCount,
-		s.d.nullTimeArg(r.RevokedAt)}, nil
+		s.d.nullTimeArg(r.RevokedAt), textOrNil(r.JKT)}, nil
 }
 
 // CreateRefresh stores a new refresh token: one write. Errors as CreateCode.
@@ -176,10 +176,11 @@ func scanRefresh(r rowScanner) (*token.RefreshRecord, error) {
 		t           token.RefreshRecord
 		scopes, aud string
 		session     sql.NullString
+		jkt         sql.NullString
 	)
 	err := r.Scan(&t.Digest, &t.ClientID, &t.RequestID, &t.Subject, &scopes, &aud, &session,
 		timeCol{&t.IssuedAt}, timeCol{&t.ExpiresAt}, nullTimeCol{&t.UsedAt}, &t.UseCount,
-		nullTimeCol{&t.RevokedAt})
+		nullTimeCol{&t.RevokedAt}, &jkt)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -189,6 +190,6 @@ func scanRefresh(r rowScanner) (*token.RefreshRecord, error) {
 	if err := decodeLists(scopes, aud, &t.Scopes, &t.Audience); err != nil {
 		return nil, err
 	}
-	t.Session = rawFrom(session)
+	t.Session, t.JKT = rawFrom(session), jkt.String
 	return &t, nil
 }

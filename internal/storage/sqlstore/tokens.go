@@ -16,7 +16,7 @@ import (
 // Deleting a client deletes its tokens through ON DELETE CASCADE.
 
 const accessCols = "digest, client_id, subject, scopes, audience, grant_type, strategy, " +
-	"issued_at, expires_at, revoked_at, ext, request_id"
+	"issued_at, expires_at, revoked_at, ext, request_id, jkt"
 
 type tokenSQL struct {
 	get, revoke, revokeClient, stored string
@@ -54,6 +54,7 @@ func (s *Store) CreateAccess(ctx context.Context, a *token.AccessRecord) error {
 func checkAccess(op string, a *token.AccessRecord) error {
 	return checkText(op, text("client_id", a.ClientID), text("subject", a.Subject),
 		text("grant_type", a.GrantType), text("strategy", a.Strategy), text("request_id", a.RequestID),
+		ident("jkt", a.JKT),
 		textBytes("ext", a.Ext))
 }
 
@@ -69,7 +70,7 @@ func (s *Store) accessRow(a *token.AccessRecord) (*pendingRow, error) {
 	}
 	args := []any{a.Digest, a.ClientID, a.Subject, scopes, aud,
 		a.GrantType, a.Strategy, s.d.timeArg(a.IssuedAt), s.d.timeArg(a.ExpiresAt),
-		s.d.nullTimeArg(a.RevokedAt), rawOrNil(a.Ext), a.RequestID}
+		s.d.nullTimeArg(a.RevokedAt), rawOrNil(a.Ext), a.RequestID, textOrNil(a.JKT)}
 	return &pendingRow{args: args, stored: s.accessStored(a)}, nil
 }
 
@@ -92,13 +93,13 @@ func (s *Store) GetAccess(ctx context.Context, digest []byte) (*token.AccessReco
 	var (
 		a             token.AccessRecord
 		scopes, aud   string
-		ext           sql.NullString
+		ext, jkt      sql.NullString
 		revoked       *time.Time
 		digestScanned []byte
 	)
 	err := s.q().queryRow(ctx, s.tokens.get, digest).Scan(&digestScanned, &a.ClientID, &a.Subject,
 		&scopes, &aud, &a.GrantType, &a.Strategy, timeCol{&a.IssuedAt}, timeCol{&a.ExpiresAt},
-		nullTimeCol{&revoked}, &ext, &a.RequestID)
+		nullTimeCol{&revoked}, &ext, &a.RequestID, &jkt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: access token: %w", storage.ErrNotFound)
 	}
@@ -111,7 +112,7 @@ func (s *Store) GetAccess(ctx context.Context, digest []byte) (*token.AccessReco
 	if err := json.Unmarshal([]byte(aud), &a.Audience); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode audience: %w", err)
 	}
-	a.Digest, a.RevokedAt = digestScanned, revoked
+	a.Digest, a.RevokedAt, a.JKT = digestScanned, revoked, jkt.String
 	if ext.Valid {
 		a.Ext = json.RawMessage(ext.String)
 	}

@@ -67,6 +67,8 @@ func Run(t *testing.T, open Opener) {
 		{"JanitorBatches", testJanitorBatches},
 		{"JanitorLimit", testJanitorLimit},
 		{"JanitorLock", testJanitorLock},
+		{"DPoPBinding", testDPoPBinding},
+		{"DPoPProofReplay", testDPoPProofReplay},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -39,6 +39,8 @@ func listenLoginApp(hc *http.Client) (*loginApp, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", a.login)
 	mux.HandleFunc("GET /consent", a.consent)
+	mux.HandleFunc("GET /device", a.device)
+	mux.HandleFunc("GET /device/done", a.deviceDone)
 	a.srv = &http.Server{Handler: mux}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, nil

@@ -71,7 +71,8 @@ func benchmark(ctx context.Context, dsn string, workers int, dur time.Duration, 
 	defer app.close()
 	srv, err := startServer(ctx, bin, []string{"DSN=" + dsn,
 		"OAUTH2_HASHERS_PBKDF2_ITERATIONS=" + strconv.Itoa(iterations),
-		"URLS_LOGIN=" + app.url() + "/login", "URLS_CONSENT=" + app.url() + "/consent"})
+		"URLS_LOGIN=" + app.url() + "/login", "URLS_CONSENT=" + app.url() + "/consent",
+		"URLS_DEVICE_VERIFICATION=" + app.url() + "/device", "URLS_DEVICE_SUCCESS=" + app.url() + "/device/done"})
 	if err != nil {
 		return err
 	}

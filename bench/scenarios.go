@@ -31,6 +31,7 @@ type fixture struct {
 	secret        string
 	token         string
 	flow          *flowClient
+	deviceID      string
 	refreshPool   chan string
 	assertions    *assertionFixture
 	exchange      *exchangeFixture
@@ -57,6 +58,9 @@ func setup(ctx context.Context, hc *http.Client, public, admin, redirect string)
 	}
 	f.flow = &flowClient{hc: hc, public: public, secret: f.secret, redirect: redirect}
 	if f.flow.id, err = createFlowClient(ctx, hc, admin, f.secret, redirect); err != nil {
+		return nil, err
+	}
+	if f.deviceID, err = createDeviceClient(ctx, hc, admin); err != nil {
 		return nil, err
 	}
 	req, _ := f.tokenRequest(f.opaqueID)()
@@ -180,6 +184,7 @@ func (f *fixture) scenarios() []scenario {
 		{"par push", "req", func(ctx context.Context) error { _, err := f.flow.push(ctx); return err }},
 		{"par push + authorize", "push+auth", f.flow.pushAndAuthorize},
 		{"refresh", "req", func(ctx context.Context) error { return f.flow.refreshChains(f.refreshPool)(ctx) }},
+		{"device grant", "flow", f.deviceFlow},
 	}
 }
 

@@ -124,6 +124,13 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	opaque := &token.Opaque{MACKeys: macKeys, Rand: o.rand}
 	codeFormat := token.OpaqueFormat{Prefix: token.PrefixCode, MACKeys: macKeys, Rand: o.rand}
 	refreshFormat := token.OpaqueFormat{Prefix: token.PrefixRefreshToken, MACKeys: macKeys, Rand: o.rand}
+	// RFC 8628: device codes are opaque strings; user codes are short and
+	// stored as keyed digests (device.go).
+	deviceFormat := token.OpaqueFormat{Prefix: token.PrefixDeviceCode, MACKeys: macKeys, Rand: o.rand}
+	userCodes, err := userCodeFormat(cfg, keyring, o.rand)
+	if err != nil {
+		return nil, err
+	}
 	idTokens := &token.IDTokens{Signer: keys, Keys: keys, Now: o.now}
 	jwtAT := &token.JWT{Signer: keys, Keys: keys, Rand: o.rand,
 		ScopeClaim: func() string { return live.Get().Strategies.JWT.ScopeClaim }}
@@ -164,6 +171,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		// grant_types and an issuer through the trust admin API.
 		&oauth2.JWTBearer{Trust: db, Replay: db, Issuer: issuer, Config: live.Get, Now: o.now,
 			Rand: o.rand, Hooks: hooks},
+		// RFC 8628: always mounted, as in Hydra; a client opts in through grant_types.
+		&oauth2.DeviceCode{Devices: db, Codes: db, Issuer: issuer, IDTokens: idTokens, DeviceCodes: deviceFormat,
+			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Hooks: hooks},
 		// RFC 8693: always mounted; a client opts in through grant_types
 		// and its token_exchange policy.
 		&oauth2.TokenExchange{Tokens: db, Opaque: opaque, JWT: jwtAT, IDTokens: idTokens, Trust: db, Replay: db,
@@ -219,7 +229,10 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs})}
 	parFormat := token.OpaqueFormat{Prefix: authorize.PushedRefPrefix, MACKeys: macKeys, Rand: o.rand}
 
-	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now}
+	deviceVerifyURL := cfg.PublicEndpoint("/oauth2/device/verify")
+	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now,
+		Device: &flow.DeviceCodes{Store: db, UserCodes: userCodes, VerifyURL: deviceVerifyURL,
+			Limiter: userCodeLimiter(cfg, o.now)}}
 	logoutAdmin := &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now}
 
 	h := handlers{
@@ -238,9 +251,11 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log,
-			Observer: meters, Pushed: db, PushedFormat: parFormat, Objects: objects},
+			Observer: meters, Devices: db, Pushed: db, PushedFormat: parFormat, Objects: objects},
 		par: &authorize.PAR{Auth: auth, Store: db, Format: parFormat, Objects: objects, Config: live.Get,
 			Now: o.now, DPoP: dpop, DPoPURL: cfg.PublicEndpoint("/oauth2/par")},
+		deviceAuth: &oauth2.DeviceAuthorization{Auth: auth, Store: db, DeviceCodes: deviceFormat, UserCodes: userCodes,
+			VerifyURL: deviceVerifyURL, Config: live.Get, Now: o.now, Rand: o.rand},
 		loginConsent:  loginConsent,
 		sessionsAdmin: &flow.SessionsAdmin{Store: db, Clients: db, Now: o.now, Notifier: backChannel},
 		logoutAdmin:   logoutAdmin,

@@ -35,6 +35,8 @@ type handlers struct {
 	loginConsent  *flow.Admin
 	sessionsAdmin *flow.SessionsAdmin
 	userinfo      *oidc.Userinfo
+	// The device authorization grant (issue 8, RFC 8628).
+	deviceAuth *oauth2.DeviceAuthorization
 	// Logout (issue 4).
 	logoutAdmin *flow.LogoutAdmin
 	logout      *oidc.Logout
@@ -70,6 +72,8 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("GET /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/token", oauth(h.token.Handle))
+	mux.Handle("POST /oauth2/device/auth", oauth(h.deviceAuth.Handle))
+	mux.Handle("GET /oauth2/device/verify", oauth(h.authorize.HandleDevice))
 	mux.Handle("POST /oauth2/par", oauth(h.par.Handle))
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
 	mux.Handle("POST /oauth2/introspect", oauth(h.introspect.HandleClient))

@@ -22,7 +22,7 @@ func adminCommands(env Env) []*cobra.Command {
 		verb("delete", "Delete clients, key sets, a client's tokens or trusted jwt-bearer issuers",
 			newDeleteClientCmd(env), newDeleteJWKSCmd(env), newDeleteTokensCmd(env), newDeleteTrustCmd(env)),
 		verb("perform", "Run an OAuth 2.0 flow as a client",
-			newPerformClientCredentialsCmd(env), newPerformAuthorizationCodeCmd(env)),
+			newPerformClientCredentialsCmd(env), newPerformAuthorizationCodeCmd(env), newPerformDeviceCodeCmd(env)),
 		verb("introspect", "Introspect tokens",
 			newIntrospectTokenCmd(env)),
 		verb("revoke", "Revoke tokens",

@@ -98,6 +98,7 @@ func TestJanitorCommand(t *testing.T) {
 		"janitor: access_tokens: deleted 3 "+took,
 		"janitor: refresh_tokens: deleted 0 "+took,
 		"janitor: auth_codes: deleted 0 "+took,
+		"janitor: device_codes: deleted 0 "+took,
 		"janitor: used_verifiers: deleted 0 "+took,
 		"janitor: login_sessions: deleted 0 "+took,
 		"janitor: consent_sessions: deleted 0 "+took,
@@ -150,7 +151,7 @@ func TestJanitorFromConfig(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	wantLines(t, r.stdout, "janitor: access_tokens: deleted 2 .*", "janitor: refresh_tokens: deleted 0 .*",
-		"janitor: auth_codes: deleted 0 .*", "janitor: deleted 2 records in .*")
+		"janitor: auth_codes: deleted 0 .*", "janitor: device_codes: deleted 0 .*", "janitor: deleted 2 records in .*")
 	// keep_if_younger from the file: the tokens died an hour ago, so a
 	// file keeping two hours keeps them.
 	db2 := seedJanitorDB(t, 1)

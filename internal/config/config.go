@@ -322,6 +322,17 @@ type HookAuthConfig struct {
 type DeviceAuthorization struct {
 	TokenPollingInterval time.Duration `koanf:"token_polling_interval"`
 	UserCode             UserCode      `koanf:"user_code"`
+	// BruteForce bounds user code guessing (Signet only).
+	BruteForce DeviceBruteForce `koanf:"brute_force"`
+}
+
+// DeviceBruteForce is oauth2.device_authorization.brute_force (Signet
+// only): wrong user codes allowed per device challenge, and in all per
+// window and process.
+type DeviceBruteForce struct {
+	AttemptsPerChallenge int           `koanf:"attempts_per_challenge"`
+	FailureBudget        int           `koanf:"failure_budget"`
+	Window               time.Duration `koanf:"window"`
 }
 
 // UserCode is either an entropy preset or an explicit length and alphabet.

@@ -30,6 +30,12 @@ func implementedKeys() []string {
 		"ttl.access_token", "ttl.refresh_token", "ttl.id_token", "ttl.auth_code",
 		"ttl.login_consent_request", "ttl.authentication_session",
 		"urls.login", "urls.consent", "urls.error", "urls.logout", "urls.post_logout_redirect",
+		// Issue 8: the device authorization grant (RFC 8628).
+		"urls.device.verification", "urls.device.success", "ttl.device_user_code", "serve.cookies.names.device_csrf",
+		"oauth2.device_authorization.token_polling_interval", "oauth2.device_authorization.user_code.entropy_preset",
+		"oauth2.device_authorization.user_code.length", "oauth2.device_authorization.user_code.character_set",
+		"oauth2.device_authorization.brute_force.attempts_per_challenge",
+		"oauth2.device_authorization.brute_force.failure_budget", "oauth2.device_authorization.brute_force.window",
 		"clients.http.disallow_private_ip_ranges", "clients.http.private_ip_exception_urls",
 		"secrets.cookie",
 		"serve.cookies.same_site_mode", "serve.cookies.same_site_legacy_workaround", "serve.cookies.domain",
@@ -269,6 +275,10 @@ func oauth2Keys() []Key {
 		str("oauth2.device_authorization.user_code.entropy_preset").enum("high", "medium", "low"),
 		integer("oauth2.device_authorization.user_code.length").between(6, 1<<31-1),
 		str("oauth2.device_authorization.user_code.character_set").minLen(8),
+		// User code guessing bounds (docs/device-authorization.md).
+		integer("oauth2.device_authorization.brute_force.attempts_per_challenge").between(1, 100).def(5).signetOnly(),
+		integer("oauth2.device_authorization.brute_force.failure_budget").between(1, 1<<20).def(100).signetOnly(),
+		duration("oauth2.device_authorization.brute_force.window").positive().def("1m").signetOnly(),
 		// Which tokens the public introspection endpoint shows a client
 		// (docs/introspection.md).
 		str("oauth2.introspection.visibility").enum("client_or_audience", "client", "any").def("client_or_audience").signetOnly(),

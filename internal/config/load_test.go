@@ -227,7 +227,7 @@ strategies:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"feature_flags", "hsm.enabled", "oauth2.device_authorization.token_polling_interval"}
+	want := []string{"feature_flags", "hsm.enabled"}
 	var named []string
 	for _, w := range warnings {
 		named = append(named, strings.Fields(w)[0])

@@ -8,6 +8,10 @@ const (
 	LoginPath   = "/dev/login"
 	ConsentPath = "/dev/consent"
 	LogoutPath  = "/dev/logout"
+	// The device pages (device.go): urls.device.verification and
+	// urls.device.success when neither is set.
+	DevicePath     = "/dev/device"
+	DeviceDonePath = "/dev/device/done"
 )
 
 // Configure decides whether the development identity app runs. It runs in
@@ -29,6 +33,10 @@ func Configure(cfg *config.Config) (*config.Config, bool) {
 	c.URLs.Login = cfg.PublicEndpoint(LoginPath)
 	c.URLs.Consent = cfg.PublicEndpoint(ConsentPath)
 	c.URLs.Logout = cfg.PublicEndpoint(LogoutPath)
+	if d := cfg.URLs.Device; d.Verification == "" && d.Success == "" {
+		c.URLs.Device.Verification = cfg.PublicEndpoint(DevicePath)
+		c.URLs.Device.Success = cfg.PublicEndpoint(DeviceDonePath)
+	}
 	return &c, true
 }
 

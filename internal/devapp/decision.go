@@ -95,7 +95,7 @@ func signOutDestination(requestURL string) string {
 // (besides Signet itself and urls.error).
 func (a *App) formCSP(dest ...string) string {
 	cfg := a.config()
-	sources, ok := formActionSources(append(dest, cfg.PublicURL(), cfg.URLs.Error)...)
+	sources, ok := formActionSources(append(dest, cfg.PublicURL(), cfg.URLs.Error, cfg.URLs.Device.Success)...)
 	if !ok {
 		return pageCSP(true, nil)
 	}

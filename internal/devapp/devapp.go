@@ -72,7 +72,7 @@ func cookiePath(publicURL string) string {
 	return strings.TrimSuffix(p, "/") + "/dev/"
 }
 
-// Routes mounts the six pages. app/routes.go calls it only when Configure
+// Routes mounts the nine pages. app/routes.go calls it only when Configure
 // said the app runs.
 func (a *App) Routes(mux httpx.Mux) {
 	mux.Handle("GET "+LoginPath, a.page(a.showLogin))
@@ -81,6 +81,9 @@ func (a *App) Routes(mux httpx.Mux) {
 	mux.Handle("POST "+ConsentPath, a.page(a.submitConsent))
 	mux.Handle("GET "+LogoutPath, a.page(a.showLogout))
 	mux.Handle("POST "+LogoutPath, a.page(a.submitLogout))
+	mux.Handle("GET "+DevicePath, a.page(a.showDevice))
+	mux.Handle("POST "+DevicePath, a.page(a.submitDevice))
+	mux.Handle("GET "+DeviceDonePath, a.page(a.showDeviceDone))
 }
 
 // page adapts a handler: a returned error becomes the error page, in words,

@@ -15,7 +15,7 @@ import (
 // a user name) can never style or script it even if escaping failed.
 //
 // Stable ids for browser tests: #subject, #password, #remember, #accept,
-// #reject, #error, #message; the scope checkboxes are name="scope".
+// #reject, #error, #message, #user_code; the scope checkboxes are name="scope".
 
 // pageStyle is the whole style of the pages. Colours keep a contrast of at
 // least 4.5:1 (WCAG AA); sizes are relative, so the pages read on a phone.
@@ -71,6 +71,7 @@ type pageData struct {
 	Login          *loginForm
 	Consent        *consentForm
 	Logout         *logoutForm
+	Device         *deviceForm
 }
 
 // pageError is an error in words: what happened, what to do, and the ids
@@ -99,7 +100,7 @@ This is Signet's built-in identity app for <code>--dev</code>: anyone can sign i
 {{if .Hint}}<p>{{.Hint}}</p>{{end}}
 <p><small>Error <code>{{.Code}}</code>{{if .RequestID}}, request id <code>{{.RequestID}}</code>{{end}}</small></p>
 </div>
-{{end}}{{with .Login}}{{template "login" .}}{{end}}{{with .Consent}}{{template "consent" .}}{{end}}{{with .Logout}}{{template "logout" .}}{{end}}{{if .Message}}<p id="message">{{.Message}}</p>
+{{end}}{{with .Login}}{{template "login" .}}{{end}}{{with .Consent}}{{template "consent" .}}{{end}}{{with .Logout}}{{template "logout" .}}{{end}}{{with .Device}}{{template "device" .}}{{end}}{{if .Message}}<p id="message">{{.Message}}</p>
 {{end}}</main>
 </body></html>
 {{define "client"}}{{if .Name}}<strong>{{.Name}}</strong> <small>(client <code>{{.ID}}</code>)</small>{{else}}<strong>{{.ID}}</strong>{{end}}{{end}}{{define "hidden"}}<input type="hidden" name="challenge" value="{{.Challenge}}">
@@ -136,6 +137,15 @@ This is Signet's built-in identity app for <code>--dev</code>: anyone can sign i
 <form method="post" action="logout">
 {{template "hidden" .}}<div class="actions"><button type="submit" id="accept" name="action" value="accept" class="primary">Yes, sign out</button>
 <button type="submit" id="reject" name="action" value="reject">No, stay signed in</button></div>
+</form>
+{{end}}{{define "device"}}<p>Enter the code your device shows.</p>
+<form method="post" action="device">
+{{template "hidden" .}}<label class="field" for="user_code">Code</label>
+<input class="field" type="text" id="user_code" name="user_code" value="{{.UserCode}}" required maxlength="{{.MaxUserCode}}"
+ autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" aria-describedby="user-code-help" autofocus>
+<p class="help" id="user-code-help">Letters are not case-sensitive; the dash is optional.</p>
+<div class="actions"><button type="submit" id="accept" name="action" value="accept" class="primary">Continue</button>
+<button type="submit" id="reject" name="action" value="reject" formnovalidate>Cancel</button></div>
 </form>
 {{end}}`))
 

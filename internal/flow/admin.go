@@ -37,6 +37,8 @@ type Admin struct {
 	// (…/oauth2/auth); request_url and redirect_to are built on it.
 	AuthorizeURL string
 	Now          func() time.Time
+	// Device serves the device flow (admin_device.go); nil refuses it.
+	Device *DeviceCodes
 }
 
 // maxDecisionBody bounds accept and reject bodies. The decision must fit in
@@ -44,8 +46,8 @@ type Admin struct {
 // could never be applied.
 const maxDecisionBody = 64 << 10
 
-// Routes registers the six endpoints. wrap adapts a handler and renders its
-// errors; the contract's shape for all six is errorOAuth2 (Renderer.OAuth).
+// Routes registers the seven endpoints. wrap adapts a handler and renders its
+// errors; the contract's shape for all seven is errorOAuth2 (Renderer.OAuth).
 func (a *Admin) Routes(mux httpx.Mux, wrap func(httpx.HandlerFunc) http.Handler) {
 	mux.Handle("GET /admin/oauth2/auth/requests/login", wrap(a.handleGetLogin))
 	mux.Handle("PUT /admin/oauth2/auth/requests/login/accept", wrap(a.handleAcceptLogin))
@@ -53,6 +55,7 @@ func (a *Admin) Routes(mux httpx.Mux, wrap func(httpx.HandlerFunc) http.Handler)
 	mux.Handle("GET /admin/oauth2/auth/requests/consent", wrap(a.handleGetConsent))
 	mux.Handle("PUT /admin/oauth2/auth/requests/consent/accept", wrap(a.handleAcceptConsent))
 	mux.Handle("PUT /admin/oauth2/auth/requests/consent/reject", wrap(a.handleRejectConsent))
+	mux.Handle("PUT /admin/oauth2/auth/requests/device/accept", wrap(a.handleAcceptDevice))
 }
 
 // challengeParam reads the one required query parameter named name.
@@ -116,6 +119,9 @@ func (a *Admin) redirectTo(f *Flow, p Purpose) (RedirectTo, error) {
 	if err != nil {
 		return RedirectTo{}, decisionError(err)
 	}
+	if f.Request.Device && a.Device != nil {
+		return a.deviceRedirect(p, v), nil
+	}
 	q := requestQuery(f)
 	q.Set(string(p), v)
 	return RedirectTo{RedirectTo: a.AuthorizeURL + "?" + q.Encode()}, nil
@@ -125,6 +131,9 @@ func (a *Admin) redirectTo(f *Flow, p Purpose) (RedirectTo, error) {
 // from the flow. The id_token_hint itself is not kept (only its claims), so
 // it is absent here.
 func (a *Admin) requestURL(f *Flow) string {
+	if f.Request.Device && a.Device != nil {
+		return a.Device.VerifyURL
+	}
 	return a.AuthorizeURL + "?" + requestQuery(f).Encode()
 }
 

@@ -32,6 +32,13 @@ import (
 //	       │ IssueCode
 //	       ▼
 //	   CodeIssued                         (nothing sealed; the code is stored)
+//
+// A device flow (RFC 8628, device.go) starts one step earlier: NewDevice
+// makes a flow in DeviceRequested (sealed as device_challenge) that knows
+// neither client nor scope; AcceptDevice, given the request behind the
+// user code, moves it to Initialised (sealed as device_verifier), and from
+// there it follows the diagram above. Its last step, IssueCode, stands for
+// the approval recorded on the device request.
 type State uint8
 
 // The states, in diagram order. The zero value is not a state, so a Flow
@@ -45,6 +52,9 @@ const (
 	StateConsentAccepted
 	StateConsentRejected
 	StateCodeIssued
+	// StateDeviceRequested comes after the others so the numbers of flows
+	// sealed before it existed keep their meaning.
+	StateDeviceRequested
 )
 
 func (s State) String() string {
@@ -65,6 +75,8 @@ func (s State) String() string {
 		return "consent rejected"
 	case StateCodeIssued:
 		return "code issued"
+	case StateDeviceRequested:
+		return "device requested"
 	}
 	return fmt.Sprintf("invalid state %d", uint8(s))
 }
@@ -117,6 +129,10 @@ type Request struct {
 	Display             string          `json:"d,omitempty"`
 	LoginHint           string          `json:"lh,omitempty"`
 	IDTokenHintClaims   json.RawMessage `json:"ih,omitempty"`
+	// Device marks a device authorization flow (RFC 8628): the browser
+	// returns to /oauth2/device/verify, and the outcome is recorded on
+	// the device request whose RequestID is the flow's ID.
+	Device bool `json:"dv,omitempty"`
 	// DPoPJKT is dpop_jkt (RFC 9449 section 10): the code is bound to it.
 	DPoPJKT string `json:"dj,omitempty"`
 }

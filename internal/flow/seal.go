@@ -26,6 +26,8 @@ const (
 	PurposeConsentChallenge Purpose = "consent_challenge"
 	PurposeConsentVerifier  Purpose = "consent_verifier"
 	PurposeLogoutChallenge  Purpose = "logout_challenge"
+	PurposeDeviceChallenge  Purpose = "device_challenge"
+	PurposeDeviceVerifier   Purpose = "device_verifier"
 )
 
 // purposeStates lists the states a flow may be sealed in and opened from
@@ -43,6 +45,10 @@ func purposeStates(p Purpose) (states []State, ok bool) {
 		return []State{StateConsentAccepted, StateConsentRejected}, true
 	case PurposeLogoutChallenge:
 		return nil, true
+	case PurposeDeviceChallenge:
+		return []State{StateDeviceRequested}, true
+	case PurposeDeviceVerifier:
+		return []State{StateInitialised}, true
 	}
 	return nil, false
 }

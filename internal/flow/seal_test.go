@@ -32,6 +32,7 @@ func fullFlow(t *testing.T) *Flow {
 	req.Display = "popup"
 	req.LoginHint = "jane@example.com"
 	req.IDTokenHintClaims = json.RawMessage(`{"sub":"user-4711","aud":["c"]}`)
+	req.Device = true
 	req.DPoPJKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
 	f, _ := newFlow(t, req)
 	if err := f.RequestLogin("sid-1", &RememberedLogin{Subject: "user-4711", AuthTime: t0.Add(-time.Hour)}); err != nil {

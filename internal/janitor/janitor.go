@@ -19,6 +19,8 @@ type Store interface {
 	DeleteDeadRefreshTokens(ctx context.Context, before time.Time, n int) (int, error)
 	// DeleteExpiredCodes: expired authorization codes, used or not.
 	DeleteExpiredCodes(ctx context.Context, before time.Time, n int) (int, error)
+	// DeleteExpiredDeviceCodes: device authorization requests past expiry.
+	DeleteExpiredDeviceCodes(ctx context.Context, before time.Time, n int) (int, error)
 	// DeleteExpiredVerifiers: used-verifier and used-JTI records past expiry.
 	DeleteExpiredVerifiers(ctx context.Context, before time.Time, n int) (int, error)
 	// DeleteExpiredLoginSessions: remembered logins past their expiry.
@@ -52,6 +54,7 @@ const (
 	TableAccessTokens  = "access_tokens"
 	TableRefreshTokens = "refresh_tokens"
 	TableCodes         = "auth_codes"
+	TableDeviceCodes   = "device_codes"
 	TableVerifiers     = "used_verifiers"
 	TableLoginSessions = "login_sessions"
 	TableConsents      = "consent_sessions"
@@ -64,7 +67,7 @@ const (
 type Options struct {
 	// Tokens, Requests and Grants select tables as Hydra's janitor flags
 	// do; none set means all three.
-	//   Tokens:   access_tokens, refresh_tokens, auth_codes
+	//   Tokens:   access_tokens, refresh_tokens, auth_codes, device_codes
 	//   Requests: used_verifiers (verifiers and JTIs), login_sessions,
 	//             consent_sessions, pushed_requests
 	//   Grants:   trust_jwt_bearer_issuers
@@ -213,7 +216,8 @@ func (j *Janitor) sweeps(o Options) []sweep {
 		out = append(out,
 			bounded(TableAccessTokens, j.Store.DeleteDeadAccessTokens, before),
 			bounded(TableRefreshTokens, j.Store.DeleteDeadRefreshTokens, before),
-			bounded(TableCodes, j.Store.DeleteExpiredCodes, before))
+			bounded(TableCodes, j.Store.DeleteExpiredCodes, before),
+			bounded(TableDeviceCodes, j.Store.DeleteExpiredDeviceCodes, before))
 	}
 	if all || o.Requests {
 		out = append(out,

@@ -59,6 +59,9 @@ func (f *fakeStore) DeleteDeadRefreshTokens(_ context.Context, before time.Time,
 func (f *fakeStore) DeleteExpiredCodes(_ context.Context, before time.Time, n int) (int, error) {
 	return f.del(TableCodes, before, n)
 }
+func (f *fakeStore) DeleteExpiredDeviceCodes(_ context.Context, before time.Time, n int) (int, error) {
+	return f.del(TableDeviceCodes, before, n)
+}
 func (f *fakeStore) DeleteExpiredVerifiers(_ context.Context, before time.Time, n int) (int, error) {
 	return f.del(TableVerifiers, before, n)
 }
@@ -92,7 +95,7 @@ var t0 = time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 func fixedClock() func() time.Time { return func() time.Time { return t0 } }
 
 func allTables() []string {
-	return []string{TableAccessTokens, TableRefreshTokens, TableCodes, TableVerifiers,
+	return []string{TableAccessTokens, TableRefreshTokens, TableCodes, TableDeviceCodes, TableVerifiers,
 		TableLoginSessions, TableConsents, TablePushed, TableTrustGrants}
 }
 
@@ -113,11 +116,11 @@ func TestSelection(t *testing.T) {
 		want []string
 	}{
 		{"none means all", Options{}, allTables()},
-		{"tokens", Options{Tokens: true}, []string{TableAccessTokens, TableRefreshTokens, TableCodes}},
+		{"tokens", Options{Tokens: true}, []string{TableAccessTokens, TableRefreshTokens, TableCodes, TableDeviceCodes}},
 		{"requests", Options{Requests: true}, []string{TableVerifiers, TableLoginSessions, TableConsents, TablePushed}},
 		{"grants", Options{Grants: true}, []string{TableTrustGrants}},
 		{"tokens and grants", Options{Tokens: true, Grants: true},
-			[]string{TableAccessTokens, TableRefreshTokens, TableCodes, TableTrustGrants}},
+			[]string{TableAccessTokens, TableRefreshTokens, TableCodes, TableDeviceCodes, TableTrustGrants}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,10 +148,10 @@ func TestBatchesAndLimit(t *testing.T) {
 		wantLimit bool
 	}{
 		{"default batch", Options{Tokens: true}, map[string]int{TableAccessTokens: 2500},
-			[]string{"access_tokens 1000", "access_tokens 1000", "access_tokens 1000", "refresh_tokens 1000", "auth_codes 1000"},
+			[]string{"access_tokens 1000", "access_tokens 1000", "access_tokens 1000", "refresh_tokens 1000", "auth_codes 1000", "device_codes 1000"},
 			2500, false},
 		{"exact multiple needs one empty batch", Options{Tokens: true, BatchSize: 10}, map[string]int{TableCodes: 20},
-			[]string{"access_tokens 10", "refresh_tokens 10", "auth_codes 10", "auth_codes 10", "auth_codes 10"},
+			[]string{"access_tokens 10", "refresh_tokens 10", "auth_codes 10", "auth_codes 10", "auth_codes 10", "device_codes 10"},
 			20, false},
 		{"limit inside a table", Options{Tokens: true, BatchSize: 1000, Limit: 1500},
 			map[string]int{TableAccessTokens: 5000, TableRefreshTokens: 5},

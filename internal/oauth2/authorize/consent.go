@@ -44,19 +44,19 @@ func (a *Endpoint) afterConsent(ctx context.Context, w http.ResponseWriter, r *h
 	clearCookie(w, cfg, consentCSRFName(cfg))
 	if f.State == flow.StateConsentRejected {
 		a.observe(oauth2.FlowConsent, oauth2.FlowRejected)
-		return reply.fail(rejectError(f.Error)), nil
+		return a.refuse(ctx, f, reply, rejectError(f.Error))
 	}
 	// The client may have changed since the request was validated.
-	rt, e := checkResponseType(f.Request.ResponseType, c)
+	rt, e := flowResponseType(f, c)
 	if e == nil {
 		e = checkGrant(f, c, rt, oauth2.ScopeStrategyFor(cfg.Strategies.Scope))
 	}
 	if e != nil {
-		return reply.fail(e), nil
+		return a.refuse(ctx, f, reply, e)
 	}
 	subject, e := SubjectFor(c, f.Login, cfg.OIDC.SubjectIdentifiers)
 	if e != nil {
-		return reply.fail(e), nil
+		return a.refuse(ctx, f, reply, e)
 	}
 	now := a.Now()
 	if err := a.Flows.SaveConsent(ctx, consentSession(f, now)); err != nil {
@@ -64,6 +64,9 @@ func (a *Endpoint) afterConsent(ctx context.Context, w http.ResponseWriter, r *h
 			return nil, alreadyCompleted(err)
 		}
 		return nil, fmt.Errorf("saving consent: %w", err)
+	}
+	if f.Request.Device {
+		return a.approveDevice(ctx, f, subject, reply, now)
 	}
 	params, err := a.issueResponse(ctx, cfg, f, c, rt, subject, now)
 	if err != nil {

@@ -58,6 +58,9 @@ type Endpoint struct {
 	Log    *slog.Logger
 	// Observer counts flow steps and implicit tokens; nil counts nothing.
 	Observer oauth2.Observer
+	// Devices records the outcome of device flows (device.go); nil
+	// refuses them.
+	Devices token.DeviceStore
 	// Pushed and PushedFormat redeem the request_uri values of pushed
 	// requests (par.go); with Pushed nil they are refused.
 	Pushed       PushedStore

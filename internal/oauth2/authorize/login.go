@@ -38,7 +38,7 @@ func (a *Endpoint) afterLogin(ctx context.Context, w http.ResponseWriter, r *htt
 	clearCookie(w, cfg, loginCSRFName(cfg))
 	if f.State == flow.StateLoginRejected {
 		a.observe(oauth2.FlowLogin, oauth2.FlowRejected)
-		return reply.fail(rejectError(f.Error)), nil
+		return a.refuse(ctx, f, reply, rejectError(f.Error))
 	}
 	a.observe(oauth2.FlowLogin, oauth2.FlowCompleted)
 	if sub := hintSubject(f); sub != "" {
@@ -113,6 +113,9 @@ func (a *Endpoint) flowClient(ctx context.Context, f *flow.Flow, issuer string) 
 	}
 	if err != nil {
 		return nil, clientReply{}, fmt.Errorf("reading client: %w", err)
+	}
+	if f.Request.Device { // device.go: no redirect URI; the browser ends on urls.device.success
+		return c, a.deviceReply(issuer), nil
 	}
 	uri, err := MatchRedirectURI(f.Request.RedirectURI, c.RedirectURIs)
 	if err != nil {

@@ -59,6 +59,7 @@ type Store struct {
 	tokens  tokenSQL
 	flows   flowSQL
 	trust   trustSQL
+	device  deviceSQL
 	pushed  pushedSQL
 	// accessInserts coalesces concurrent CreateAccess calls.
 	accessInserts *batcher
@@ -89,6 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.tokens = buildTokenSQL(t.d)
 	s.flows = buildFlowSQL(t.d)
 	s.trust = buildTrustSQL(t.d)
+	s.device = buildDeviceSQL(t.d)
 	s.pushed = buildPushedSQL(t.d, t.d.name != DialectMySQL)
 	s.accessInserts = newBatcher(t.d, s.q, "access_tokens", strings.Split(accessCols, ", "))
 	if err := s.start(ctx, opts); err != nil {

@@ -14,7 +14,8 @@ func TestDescribeEveryStatement(t *testing.T) {
 	table := regexp.MustCompile(`^[a-z_]+$`)
 	for _, name := range []string{DialectSQLite, DialectPostgres, DialectMySQL} {
 		d := dialect{name: name}
-		sets := []any{buildClientSQL(d), buildKeySQL(d), buildTokenSQL(d), buildFlowSQL(d), buildTrustSQL(d), buildPushedSQL(d, true), buildPushedSQL(d, false)}
+		sets := []any{buildClientSQL(d), buildKeySQL(d), buildTokenSQL(d), buildFlowSQL(d), buildTrustSQL(d), buildDeviceSQL(d),
+			buildPushedSQL(d, true), buildPushedSQL(d, false)}
 		n := 0
 		for _, set := range sets {
 			for _, s := range statementsOf(reflect.ValueOf(set)) {

@@ -58,6 +58,10 @@ func Run(t *testing.T, open Opener) {
 		{"JTISingleUse", testJTISingleUse},
 		{"ClientCredentialsRoundTrip", testClientCredentialsRoundTrip},
 		{"ClientManagedRoundTrip", testClientManagedRoundTrip},
+		{"DeviceRoundTrip", testDeviceRoundTrip},
+		{"DeviceUserCode", testDeviceUserCode},
+		{"DeviceDecide", testDeviceDecide},
+		{"DevicePoll", testDevicePoll},
 		{"JanitorSweep", testJanitorSweep},
 		{"JanitorKeepIfYounger", testJanitorKeepIfYounger},
 		{"JanitorBatches", testJanitorBatches},
@@ -96,6 +100,7 @@ func RunConcurrency(t *testing.T, open Opener) {
 		{"RotateRefreshWinners", testConcurrentRotateRefresh},
 		{"TryLockOneWinner", testConcurrentTryLock},
 		{"SweepWhileWriting", testConcurrentSweep},
+		{"DeviceOneWinner", testConcurrentDevice},
 		{"ConsumePushedOneWinner", testConcurrentConsumePushed},
 	}
 	for _, c := range cases {

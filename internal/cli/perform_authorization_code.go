@@ -45,6 +45,8 @@ type authCodeFlags struct {
 	timeout       time.Duration
 	prompt        string
 	maxAge        int
+	// par pushes the request first (RFC 9126, perform_par.go).
+	par bool
 }
 
 func newPerformAuthorizationCodeCmd(env Env) *cobra.Command {
@@ -80,6 +82,7 @@ func newPerformAuthorizationCodeCmd(env Env) *cobra.Command {
 	fs.DurationVar(&f.timeout, "timeout", defaultFlowTimeout, "how long to wait for the sign-in")
 	fs.StringVar(&f.prompt, "prompt", "", "OpenID Connect prompt, e.g. login or consent")
 	fs.IntVar(&f.maxAge, "max-age", -1, "OpenID Connect max_age in seconds; negative leaves it out")
+	fs.BoolVar(&f.par, "par", false, "push the request to /oauth2/par first (RFC 9126); the browser then carries only client_id and request_uri")
 	return cmd
 }
 
@@ -160,6 +163,9 @@ func (f *authCodeFlags) run(ctx context.Context, env Env) error {
 	req := newAuthRequest(res.ClientID, redirectURI, f.rp.scope, f.rp.audience)
 	req.prompt, req.maxAge = f.prompt, f.maxAge
 	authURL, err := req.url(disc.AuthorizationEndpoint)
+	if f.par && err == nil {
+		authURL, err = s.pub.pushAuthorization(ctx, disc, req, secret)
+	}
 	if err != nil {
 		return err
 	}

@@ -508,3 +508,25 @@ func TestCompleteSignInWithoutIDToken(t *testing.T) {
 		t.Errorf("token request %v, auth %q", v, got.Header.Get("Authorization"))
 	}
 }
+
+// TestPerformAuthorizationCodePAR: with --par the request is pushed with
+// the client's secret and the printed URL carries only client_id and the
+// request_uri; the sign-in then completes as usual.
+func TestPerformAuthorizationCodePAR(t *testing.T) {
+	t.Parallel()
+	srv, _ := startSignetWithLogin(t)
+	id := registerClient(t, srv, "rp-secret-0123456789")
+	p := startPerform(t, map[string]string{envPublicURL: srv.PublicURL, envClientSecret: "rp-secret-0123456789"},
+		"--client-id", id, "--port", "0", "--scope", "openid", "--par")
+	authURL := p.authURL(t)
+	q := mustQuery(t, authURL)
+	if len(q) != 2 || q.Get("client_id") != id || !strings.HasPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
+		t.Fatalf("authorization URL %s: want only client_id and a pushed request_uri", authURL)
+	}
+	if resp, page := browse(t, authURL); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Signed in") {
+		t.Errorf("callback page: %d\n%s", resp.StatusCode, page)
+	}
+	if code, _, stderr := p.wait(); code != 0 || !strings.Contains(stderr, "ID token verified") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+}

@@ -27,6 +27,8 @@ type discovery struct {
 	AuthorizationEndpoint string   `json:"authorization_endpoint"`
 	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+	// PAREndpoint is RFC 9126's pushed_authorization_request_endpoint.
+	PAREndpoint string `json:"pushed_authorization_request_endpoint"`
 }
 
 // discover reads /.well-known/openid-configuration.
@@ -139,6 +141,16 @@ func (a *authRequest) url(endpoint string) (string, error) {
 		return "", err
 	}
 	q := u.Query()
+	for k, vs := range a.values() {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// values are the request's parameters, for the URL or a pushed request.
+func (a *authRequest) values() url.Values {
+	q := url.Values{}
 	q.Set("response_type", "code")
 	q.Set("client_id", a.clientID)
 	q.Set("redirect_uri", a.redirectURI)
@@ -156,6 +168,5 @@ func (a *authRequest) url(endpoint string) (string, error) {
 	if a.maxAge >= 0 {
 		q.Set("max_age", strconv.Itoa(a.maxAge))
 	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return q
 }

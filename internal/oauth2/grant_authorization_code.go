@@ -139,33 +139,13 @@ func checkCode(rec *token.CodeRecord, req *TokenRequest, c *client.Client, now t
 	return VerifyPKCE(rec.CodeChallenge, rec.CodeChallengeMethod, req.Form.Get("code_verifier"))
 }
 
-// issue mints and stores the family's first tokens.
+// issue mints and stores the family's first tokens; the ID token carries
+// the authorization request's nonce.
 func (g *AuthorizationCode) issue(ctx context.Context, f *family, now time.Time) (*TokenResponse, error) {
-	cfg := g.Config()
-	ls := familyLifespans{
+	return f.issueFirst(ctx, firstTokens{Issuer: g.Issuer, IDTokens: g.IDTokens, RefreshFormat: g.RefreshFormat,
+		Refreshes: g.Codes, Config: g.Config()}, now, familyLifespans{
 		Access:  f.Client.AuthorizationCodeGrantAccessTokenLifespan,
 		IDToken: f.Client.AuthorizationCodeGrantIDTokenLifespan,
 		Refresh: f.Client.AuthorizationCodeGrantRefreshTokenLifespan,
-	}
-	ttl := Lifespan(ls.Access, cfg.TTL.AccessToken, DefaultAccessTTL)
-	access, _, err := g.Issuer.Access(ctx, f.accessClaims(cfg, f.Scopes, now, ttl), AccessTokenStrategy(f.Client, cfg))
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	idToken, err := f.idToken(ctx, g.IDTokens, cfg, f.Scopes, now, ls.IDToken, access, true)
-	if err != nil {
-		return nil, err
-	}
-	var refresh string
-	if offlineGranted(f.Client, f.Scopes) {
-		raw, rec, err := f.newRefresh(ctx, g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
-		if err != nil {
-			return nil, err
-		}
-		if err := g.Codes.CreateRefresh(ctx, rec); err != nil {
-			return nil, ServerError(err)
-		}
-		refresh = raw
-	}
-	return familyResponse(access, ttl, f.Scopes, idToken, refresh), nil
+	}, true)
 }

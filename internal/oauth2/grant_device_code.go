@@ -167,35 +167,14 @@ func (g *DeviceCode) poll(ctx context.Context, rec *token.DeviceRecord, c *clien
 	return AuthorizationPending()
 }
 
-// issue mints and stores the grant's tokens, as the code grant does.
+// issue mints and stores the grant's tokens, as the code grant does, but
+// with no nonce: the device request has none (RFC 8628 carries no OIDC
+// request parameters).
 func (g *DeviceCode) issue(ctx context.Context, f *family, now time.Time) (*TokenResponse, error) {
-	cfg := g.Config()
-	ls := familyLifespans{
+	return f.issueFirst(ctx, firstTokens{Issuer: g.Issuer, IDTokens: g.IDTokens, RefreshFormat: g.RefreshFormat,
+		Refreshes: g.Codes, Config: g.Config()}, now, familyLifespans{
 		Access:  f.Client.DeviceAuthorizationGrantAccessTokenLifespan,
 		IDToken: f.Client.DeviceAuthorizationGrantIDTokenLifespan,
 		Refresh: f.Client.DeviceAuthorizationGrantRefreshTokenLifespan,
-	}
-	ttl := Lifespan(ls.Access, cfg.TTL.AccessToken, DefaultAccessTTL)
-	access, _, err := g.Issuer.Access(ctx, f.accessClaims(cfg, f.Scopes, now, ttl), AccessTokenStrategy(f.Client, cfg))
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	// No nonce: the device request has none (RFC 8628 carries no OIDC
-	// request parameters).
-	idToken, err := f.idToken(ctx, g.IDTokens, cfg, f.Scopes, now, ls.IDToken, access, false)
-	if err != nil {
-		return nil, err
-	}
-	var refresh string
-	if offlineGranted(f.Client, f.Scopes) {
-		raw, rec, err := f.newRefresh(ctx, g.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
-		if err != nil {
-			return nil, err
-		}
-		if err := g.Codes.CreateRefresh(ctx, rec); err != nil {
-			return nil, ServerError(err)
-		}
-		refresh = raw
-	}
-	return familyResponse(access, ttl, f.Scopes, idToken, refresh), nil
+	}, false)
 }

@@ -215,3 +215,43 @@ func familyResponse(access string, ttl time.Duration, scopes []string, idToken, 
 		Scope: strings.Join(scopes, " "), IDToken: idToken, RefreshToken: refresh,
 	}
 }
+
+// firstTokens is what minting a family's first tokens needs.
+type firstTokens struct {
+	Issuer        *token.Issuer
+	IDTokens      *token.IDTokens
+	RefreshFormat token.OpaqueFormat
+	Refreshes     interface {
+		CreateRefresh(ctx context.Context, r *token.RefreshRecord) error
+	}
+	Config *config.Config
+}
+
+// issueFirst mints and stores the first tokens of a family granted through
+// login and consent (the code and device grants): the access token, an ID
+// token with openid, and a refresh token with offline access. withNonce
+// copies the authorization request's nonce into the ID token.
+func (f *family) issueFirst(ctx context.Context, d firstTokens, now time.Time, ls familyLifespans, withNonce bool) (*TokenResponse, error) {
+	cfg := d.Config
+	ttl := Lifespan(ls.Access, cfg.TTL.AccessToken, DefaultAccessTTL)
+	access, _, err := d.Issuer.Access(ctx, f.accessClaims(cfg, f.Scopes, now, ttl), AccessTokenStrategy(f.Client, cfg))
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	idToken, err := f.idToken(ctx, d.IDTokens, cfg, f.Scopes, now, ls.IDToken, access, withNonce)
+	if err != nil {
+		return nil, err
+	}
+	var refresh string
+	if offlineGranted(f.Client, f.Scopes) {
+		raw, rec, err := f.newRefresh(ctx, d.RefreshFormat, now, refreshExpiry(now, ls.Refresh, cfg.TTL.RefreshToken))
+		if err != nil {
+			return nil, err
+		}
+		if err := d.Refreshes.CreateRefresh(ctx, rec); err != nil {
+			return nil, ServerError(err)
+		}
+		refresh = raw
+	}
+	return familyResponse(access, ttl, f.Scopes, idToken, refresh), nil
+}

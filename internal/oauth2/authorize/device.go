@@ -60,13 +60,7 @@ func deviceCSRFName(cfg *config.Config) string {
 // HandleDevice serves GET /oauth2/device/verify; like Handle, it renders
 // its own errors.
 func (a *Endpoint) HandleDevice(w http.ResponseWriter, r *http.Request) error {
-	cfg := a.Config()
-	next, err := a.routeDevice(w, r, cfg)
-	if err != nil {
-		a.fail(w, r, cfg, err)
-		return nil
-	}
-	next.write(w, r)
+	a.answer(w, r, a.routeDevice)
 	return nil
 }
 

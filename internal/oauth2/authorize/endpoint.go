@@ -92,14 +92,21 @@ const defaultAuthSessionTTL = 720 * time.Hour
 // returned error is always nil and the adapter around it never writes JSON
 // to a browser.
 func (a *Endpoint) Handle(w http.ResponseWriter, r *http.Request) error {
+	a.answer(w, r, a.route)
+	return nil
+}
+
+// answer runs route and writes its redirect, or renders its error for the
+// browser (an error page or urls.error).
+func (a *Endpoint) answer(w http.ResponseWriter, r *http.Request,
+	route func(http.ResponseWriter, *http.Request, *config.Config) (*Redirect, error)) {
 	cfg := a.Config()
-	next, err := a.route(w, r, cfg)
+	next, err := route(w, r, cfg)
 	if err != nil {
 		a.fail(w, r, cfg, err)
-		return nil
+		return
 	}
 	next.write(w, r)
-	return nil
 }
 
 // route reads the parameters once and picks the entry.

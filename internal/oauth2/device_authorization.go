@@ -70,11 +70,7 @@ func (e *DeviceAuthorization) Handle(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	scopes, audience, err := parseScopeAudience(form)
-	if err != nil {
-		return err
-	}
-	resources, err := ParseResources(form[ParamResource])
+	req, err := parseTarget(form)
 	if err != nil {
 		return err
 	}
@@ -82,7 +78,7 @@ func (e *DeviceAuthorization) Handle(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	resp, err := e.Authorize(r.Context(), c, scopes, &TokenRequest{Audience: audience, Resources: resources})
+	resp, err := e.Authorize(r.Context(), c, req)
 	if err != nil {
 		return err
 	}
@@ -91,31 +87,21 @@ func (e *DeviceAuthorization) Handle(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// parseScopeAudience reads scope and audience as the token endpoint does.
-func parseScopeAudience(form url.Values) (scopes, audience []string, err error) {
-	scopes = SplitScope(form.Get("scope"))
-	for _, s := range scopes {
-		if !ValidScopeToken(s) {
-			return nil, nil, InvalidScope("The requested scope %q contains characters RFC 6749 section 3.3 does not allow.", httpx.Clip(s, 64))
-		}
-	}
-	return Dedupe(scopes), SplitScope(form.Get("audience")), nil
-}
-
-// Authorize checks the authenticated client's request and stores it. target
-// carries the requested audience and resources.
-func (e *DeviceAuthorization) Authorize(ctx context.Context, c *client.Client, scopes []string, target *TokenRequest) (*DeviceAuthorizationResponse, error) {
+// Authorize checks the authenticated client's request (its scope,
+// audience and resources) and stores it.
+func (e *DeviceAuthorization) Authorize(ctx context.Context, c *client.Client, req *TokenRequest) (*DeviceAuthorizationResponse, error) {
 	if !AllowsGrant(c, client.GrantDeviceCode) {
 		return nil, UnauthorizedClient("The client is not allowed to use the device authorization grant; add %q to the client's grant_types.", client.GrantDeviceCode)
 	}
 	cfg := e.Config()
 	covers := ScopeStrategyFor(cfg.Strategies.Scope)
+	scopes := Dedupe(req.Scopes)
 	for _, s := range scopes {
 		if !covers(SplitScope(c.Scope), s) {
 			return nil, InvalidScope("The client is not allowed to request scope %q.", httpx.Clip(s, 64))
 		}
 	}
-	audience, err := TargetAudience(target, c.Audience)
+	audience, err := TargetAudience(req, c.Audience)
 	if err != nil {
 		return nil, err
 	}

@@ -58,11 +58,17 @@ const TokenTypeBearer = "bearer"
 
 // parseTokenRequest decodes the shared parameters of a strictly parsed
 // form (repeats, bad encoding and size were refused by httpx.ParseForm).
-func parseTokenRequest(form url.Values) (req *TokenRequest, err error) {
-	req = &TokenRequest{GrantType: form.Get("grant_type"), Form: form}
-	if req.GrantType == "" {
+func parseTokenRequest(form url.Values) (*TokenRequest, error) {
+	if form.Get("grant_type") == "" {
 		return nil, InvalidRequest("The grant_type parameter is missing.")
 	}
+	return parseTarget(form)
+}
+
+// parseTarget decodes scope, audience and resource, which the token and
+// device authorization endpoints read alike.
+func parseTarget(form url.Values) (req *TokenRequest, err error) {
+	req = &TokenRequest{GrantType: form.Get("grant_type"), Form: form}
 	req.Scopes = SplitScope(form.Get("scope"))
 	for _, s := range req.Scopes {
 		if !ValidScopeToken(s) {

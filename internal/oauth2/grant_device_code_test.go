@@ -152,7 +152,7 @@ func (h *deviceHarness) approve(t *testing.T, code string) {
 
 func TestDeviceAuthorization(t *testing.T) {
 	h := newDeviceHarness(t)
-	resp, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid", "offline"}, &TokenRequest{})
+	resp, err := h.auth.Authorize(context.Background(), h.tv, &TokenRequest{Scopes: []string{"openid", "offline"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestDeviceAuthorization(t *testing.T) {
 		"audience not allowed":      {h.tv, nil, []string{"https://api.example"}, nil, "invalid_request"},
 		"resource not allowed":      {h.tv, nil, nil, []string{"https://api.example"}, "invalid_target"},
 	} {
-		_, err := h.auth.Authorize(context.Background(), c.client, c.scopes, &TokenRequest{Audience: c.aud, Resources: c.res})
+		_, err := h.auth.Authorize(context.Background(), c.client, &TokenRequest{Scopes: c.scopes, Audience: c.aud, Resources: c.res})
 		if got := oauth2test.ErrCode(err); got != c.code {
 			t.Errorf("%s: %q, want %q", name, got, c.code)
 		}
@@ -186,7 +186,7 @@ func TestDeviceAuthorization(t *testing.T) {
 
 func TestDeviceCodeGrant(t *testing.T) {
 	h := newDeviceHarness(t)
-	da, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid", "offline"}, &TokenRequest{})
+	da, err := h.auth.Authorize(context.Background(), h.tv, &TokenRequest{Scopes: []string{"openid", "offline"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestDeviceCodeGrant(t *testing.T) {
 
 func TestDeviceCodeDenied(t *testing.T) {
 	h := newDeviceHarness(t)
-	da, _ := h.auth.Authorize(context.Background(), h.tv, nil, &TokenRequest{})
+	da, _ := h.auth.Authorize(context.Background(), h.tv, &TokenRequest{})
 	rec, _ := h.devices.GetDevice(context.Background(), token.Digest(da.DeviceCode))
 	if err := h.devices.DenyDevice(context.Background(), rec.RequestID, h.clock.Now()); err != nil {
 		t.Fatal(err)
@@ -255,8 +255,8 @@ func TestDeviceCodeDenied(t *testing.T) {
 func TestDeviceCodeResources(t *testing.T) {
 	h := newDeviceHarness(t)
 	h.tv.Audience = []string{"https://api.example", "https://other.example"}
-	da, err := h.auth.Authorize(context.Background(), h.tv, []string{"openid"},
-		&TokenRequest{Audience: []string{"https://other.example"}, Resources: []string{"https://api.example"}})
+	da, err := h.auth.Authorize(context.Background(), h.tv,
+		&TokenRequest{Scopes: []string{"openid"}, Audience: []string{"https://other.example"}, Resources: []string{"https://api.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}

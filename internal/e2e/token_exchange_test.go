@@ -137,6 +137,54 @@ func TestTokenExchange(t *testing.T) {
 	}
 }
 
+// TestTokenExchangeDPoP: DPoP-bound subject and actor tokens are exchanged
+// without a proof of their keys (svc, the resource server web's token is
+// meant for, never holds web's key; docs/token-exchange.md says why), and
+// the binding does not carry over: the new token is bound only to a key
+// the exchange request itself proves, svc's own.
+func TestTokenExchangeDPoP(t *testing.T) {
+	t.Parallel()
+	w := newExchangeWorld(t)
+	webKey, svcKey := newDPoPKey(t, w.clk), newDPoPKey(t, w.clk)
+	web := ccConfig(w.srv, w.webID, w.webSecret, oauth2.AuthStyleInHeader, "read", "write")
+	web.EndpointParams = url.Values{"audience": {w.svcID}}
+	subject, err := web.Token(dpopContext(t, webKey))
+	if err != nil || subject.TokenType != "DPoP" {
+		t.Fatalf("web's DPoP-bound token: %v %+v", err, subject)
+	}
+	actor, err := ccConfig(w.srv, w.svcID, w.svcSecret, oauth2.AuthStyleInHeader).Token(dpopContext(t, svcKey))
+	if err != nil || actor.TokenType != "DPoP" {
+		t.Fatalf("svc's DPoP-bound actor token: %v %+v", err, actor)
+	}
+	cnf := func(raw string) any {
+		t.Helper()
+		m, _ := introspectRaw(t, w.srv, raw)["cnf"].(map[string]any)
+		return m["jkt"]
+	}
+	if cnf(subject.AccessToken) != webKey.jkt || cnf(actor.AccessToken) != svcKey.jkt {
+		t.Fatal("the subject and actor tokens must be bound to web's and svc's keys")
+	}
+	params := url.Values{"subject_token": {subject.AccessToken}, "subject_token_type": {typeAccess},
+		"actor_token": {actor.AccessToken}, "actor_token_type": {typeAccess}}
+
+	plain, err := w.exchanger(params, "read").Token(context.Background())
+	if err != nil {
+		t.Fatalf("exchange of bound tokens without a proof: %v", err)
+	}
+	intro := introspectRaw(t, w.srv, plain.AccessToken)
+	if plain.TokenType != "bearer" || intro["sub"] != w.webID || intro["cnf"] != nil || intro["token_type"] != "Bearer" {
+		t.Errorf("exchange without a proof: token_type %q, introspection %v; want an unbound token for web's subject", plain.TokenType, intro)
+	}
+
+	bound, err := w.exchanger(params, "read").Token(dpopContext(t, svcKey))
+	if err != nil || bound.TokenType != "DPoP" {
+		t.Fatalf("exchange with svc's proof: %v %+v", err, bound)
+	}
+	if got := cnf(bound.AccessToken); got != svcKey.jkt {
+		t.Errorf("exchanged token bound to %v, want svc's key %s (never web's %s)", got, svcKey.jkt, webKey.jkt)
+	}
+}
+
 // TestTokenExchangeAttacks: widening, dead and foreign tokens,
 // impersonation, bad actors, untrusted and unsigned JWTs, public clients.
 func TestTokenExchangeAttacks(t *testing.T) {

@@ -42,6 +42,12 @@ import (
 //     the client, or naming its client_id in its audience (aud or azp for
 //     ID tokens). Anyone else's token is refused, so a client cannot turn
 //     a token it happened to see into one of its own.
+//   - A DPoP-bound token (RFC 9449) is accepted without a proof of its
+//     key: the usual exchanger is the resource server it was sent to,
+//     which checked the proof on receipt but never holds the key, and the
+//     request's one DPoP proof names the key of the new token instead
+//     (DPoPBinding.Bind). The client authentication and the rule above
+//     stand in for the proof; the binding does not carry over.
 //   - Without actor_token the exchange is impersonation, allowed only
 //     when the policy says impersonation: true. With one, the new token
 //     carries act {"sub": actor} (plus "iss" for a trusted JWT's actor),

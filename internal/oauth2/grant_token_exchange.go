@@ -382,6 +382,23 @@ func actClaim(subject, actor *presented) map[string]any {
 	return act
 }
 
+// actOf lifts RFC 8693 section 4.1's "act" out of a token's stored ext,
+// so introspection shows it at the top level as section 2.2.1 describes.
+func actOf(ext json.RawMessage) json.RawMessage {
+	if !bytes.Contains(ext, []byte(`"act"`)) {
+		return nil // the common case: no decoding
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(ext, &m); err != nil {
+		return nil
+	}
+	act := m["act"]
+	if len(act) == 0 || act[0] != '{' {
+		return nil
+	}
+	return act
+}
+
 // carriedExt is the subject access token's ext without the delegation
 // claims, which actClaim decides anew; nil for other token types, whose
 // claims belong to another audience.

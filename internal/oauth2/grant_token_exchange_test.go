@@ -338,3 +338,14 @@ func TestTokenExchangeHook(t *testing.T) {
 		t.Error("a refusing hook did not stop the exchange")
 	}
 }
+
+// TestActOf: introspection lifts an object under "act" out of the stored
+// ext, and nothing else.
+func TestActOf(t *testing.T) {
+	if got := string(actOf([]byte(`{"tenant":"blue","act":{"sub":"svc"}}`))); got != `{"sub":"svc"}` {
+		t.Errorf("actOf = %s", got)
+	}
+	if actOf([]byte(`{"tenant":"act"}`)) != nil || actOf([]byte(`{"act":"x"}`)) != nil {
+		t.Error("actOf must return only an object under act")
+	}
+}

@@ -1,10 +1,5 @@
 package oauth2
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
 // Which tokens the public introspection endpoint shows the calling client
 // (oauth2.introspection.visibility, a Signet key). RFC 7662 section 4
 // leaves it to the server and warns against letting any caller probe any
@@ -36,21 +31,4 @@ func Visible(rule string, resp *IntrospectionResponse, clientID string) bool {
 	default:
 		return VisibleTo(resp, clientID)
 	}
-}
-
-// actOf lifts RFC 8693 section 4.1's "act" out of a token's stored ext,
-// so introspection shows it at the top level as section 2.2.1 describes.
-func actOf(ext json.RawMessage) json.RawMessage {
-	if !bytes.Contains(ext, []byte(`"act"`)) {
-		return nil // the common case: no decoding
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(ext, &m); err != nil {
-		return nil
-	}
-	act := m["act"]
-	if len(act) == 0 || act[0] != '{' {
-		return nil
-	}
-	return act
 }

@@ -81,34 +81,6 @@ func TestClientCredentialsResource(t *testing.T) {
 	}
 }
 
-func TestVisibility(t *testing.T) {
-	mine := &IntrospectionResponse{Active: true, ClientID: "me"}
-	forMe := &IntrospectionResponse{Active: true, ClientID: "other", Audience: []string{"me"}}
-	other := &IntrospectionResponse{Active: true, ClientID: "other"}
-	for _, tc := range []struct {
-		rule             string
-		mine, forMe, oth bool
-	}{
-		{"", true, true, false},
-		{VisibilityClientOrAudience, true, true, false},
-		{VisibilityClient, true, false, false},
-		{VisibilityAny, true, true, true},
-	} {
-		if Visible(tc.rule, mine, "me") != tc.mine || Visible(tc.rule, forMe, "me") != tc.forMe || Visible(tc.rule, other, "me") != tc.oth {
-			t.Errorf("rule %q: wrong visibility", tc.rule)
-		}
-		if !Visible(tc.rule, &IntrospectionResponse{}, "me") {
-			t.Errorf("rule %q: an inactive answer must always be visible", tc.rule)
-		}
-	}
-	if got := string(actOf([]byte(`{"tenant":"blue","act":{"sub":"svc"}}`))); got != `{"sub":"svc"}` {
-		t.Errorf("actOf = %s", got)
-	}
-	if actOf([]byte(`{"tenant":"act"}`)) != nil || actOf([]byte(`{"act":"x"}`)) != nil {
-		t.Error("actOf must return only an object under act")
-	}
-}
-
 // FuzzParseResources: a stranger's resource values never panic the parser,
 // and whatever it accepts is an absolute URI without a fragment.
 func FuzzParseResources(f *testing.F) {

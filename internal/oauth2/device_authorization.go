@@ -144,8 +144,7 @@ func (e *DeviceAuthorization) mint(c *client.Client, scopes, audience []string, 
 	}
 	rec := &token.DeviceRecord{
 		DeviceDigest: token.Digest(deviceCode), UserDigest: e.UserCodes.Digest(norm), RequestID: requestID,
-		ClientID: c.ID, Scopes: nonNilList(scopes), Audience: nonNilList(audience),
-		GrantedScopes: []string{}, GrantedAudience: []string{},
+		ClientID: c.ID, Scopes: scopes, Audience: audience,
 		IssuedAt: now, ExpiresAt: now.Add(ttl), Interval: interval,
 	}
 	return &DeviceAuthorizationResponse{
@@ -160,11 +159,4 @@ func orDuration(v, def time.Duration) time.Duration {
 		return v
 	}
 	return def
-}
-
-func nonNilList(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
 }

@@ -203,7 +203,7 @@ func (a *Endpoint) approveDevice(ctx context.Context, f *flow.Flow, subject stri
 		return nil, err
 	}
 	err = a.Devices.ApproveDevice(ctx, f.ID, &token.DeviceApproval{Subject: subject,
-		GrantedScopes: nonNil(f.Consent.GrantedScope), GrantedAudience: nonNil(f.Consent.GrantedAudience),
+		GrantedScopes: f.Consent.GrantedScope, GrantedAudience: f.Consent.GrantedAudience,
 		Session: sessionJSON}, now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		return nil, alreadyCompleted(err)
@@ -213,11 +213,4 @@ func (a *Endpoint) approveDevice(ctx context.Context, f *flow.Flow, subject stri
 	}
 	a.observe(oauth2.FlowConsent, oauth2.FlowCompleted)
 	return reply.success(url.Values{}), nil
-}
-
-func nonNil(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
 }

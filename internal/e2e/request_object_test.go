@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/signet-oidc/signet/internal/app"
 	"github.com/signet-oidc/signet/internal/signettest"
 )
 
@@ -181,5 +182,39 @@ func TestPushedRequestObject(t *testing.T) {
 	})}}, &[2]string{o.id, "other-secret-0123456789"})
 	if e := decodeOAuthError(t, r); r.Status != http.StatusBadRequest || e.Error != "invalid_request_object" {
 		t.Errorf("PAR with an expired object: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestPushedRequestObjectDPoP: a DPoP proof sent with a pushed request
+// object binds the code to the proof's key as it does for a plain push
+// (RFC 9449 section 10.1), and a dpop_jkt inside the object that names
+// another key is refused.
+func TestPushedRequestObjectDPoP(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	f := startFlow(t, signettest.WithAppOptions(app.WithClock(clk.Now)))
+	o := newObjectClient(t, f, nil)
+	o.rp.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	key, thief := newDPoPKey(t, clk), newDPoPKey(t, clk)
+	parURL := f.srv.PublicURL + "/oauth2/par"
+	push := func(object string) response {
+		req, _ := http.NewRequest(http.MethodPost, parURL, nil)
+		req.SetBasicAuth(url.QueryEscape(o.id), url.QueryEscape("other-secret-0123456789"))
+		h := http.Header{"Authorization": {req.Header.Get("Authorization")}, "DPoP": {key.proof(t, http.MethodPost, parURL, "")}}
+		return send(t, http.MethodPost, parURL, "application/x-www-form-urlencoded",
+			strings.NewReader(url.Values{"request": {object}}.Encode()), h)
+	}
+	wantOAuthError(t, "an object whose dpop_jkt names another key than the proof's",
+		push(o.object(t, o.key, jose.ES256, func(c map[string]any) { c["dpop_jkt"] = thief.jkt })),
+		http.StatusBadRequest, "invalid_dpop_proof")
+
+	r := push(o.object(t, o.key, jose.ES256, nil))
+	var p parResponse
+	if r.Status != http.StatusCreated || json.Unmarshal(r.Body, &p) != nil {
+		t.Fatalf("PAR with a request object and a DPoP proof: %d %s", r.Status, r.Body)
+	}
+	q := authorize(t, newBrowser(t, f.callback), parAuthURL(f.srv, o.id, p.RequestURI))
+	if _, err := o.rp.Exchange(context.Background(), q.Get("code")); grantError(err) != "invalid_dpop_proof" {
+		t.Errorf("exchanging the code of a DPoP-pushed object without a proof: %v, want invalid_dpop_proof", err)
 	}
 }

@@ -112,10 +112,11 @@ func (p *PAR) Handle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := p.bindPushed(r.Context(), r, form); err != nil {
+	jkt, err := p.proofKey(r.Context(), r)
+	if err != nil {
 		return err
 	}
-	resp, err := p.Push(r.Context(), form, c, p.Config())
+	resp, err := p.Push(r.Context(), form, c, p.Config(), jkt)
 	if err != nil {
 		return err
 	}
@@ -126,8 +127,9 @@ func (p *PAR) Handle(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Push validates the request form of the authenticated client c and
-// stores it.
-func (p *PAR) Push(ctx context.Context, form url.Values, c *client.Client, cfg *config.Config) (*PushedResponse, error) {
+// stores it. proofJKT is the thumbprint of the key of a DPoP proof sent
+// with the push, or "" (par_dpop.go).
+func (p *PAR) Push(ctx context.Context, form url.Values, c *client.Client, cfg *config.Config, proofJKT string) (*PushedResponse, error) {
 	if form.Has(paramRequestURI) {
 		return nil, oauth2.InvalidRequest("The request_uri parameter must not be pushed (RFC 9126 section 2.1).")
 	}
@@ -155,6 +157,9 @@ func (p *PAR) Push(ctx context.Context, form url.Values, c *client.Client, cfg *
 			return nil, herr
 		}
 		params = resolved
+	}
+	if err := bindProofKey(params, proofJKT); err != nil {
+		return nil, err
 	}
 	req, err := ParseRequest(params)
 	if err != nil {

@@ -11,8 +11,9 @@ import (
 // DPoP at the pushed authorization request endpoint, RFC 9449 section
 // 10.1: a client that pushes its request with a DPoP proof binds the
 // authorization code to the proof's key, exactly as if it had sent
-// dpop_jkt with that key's thumbprint (dpop_jkt.go). A dpop_jkt sent as
-// well must name the same key. The proof is checked as at the token
+// dpop_jkt with that key's thumbprint (dpop_jkt.go), whether the request
+// is pushed as form fields or as a request object. A dpop_jkt sent as well
+// (in the form or inside the object) must name the same key. The proof is checked as at the token
 // endpoint (htm POST, htu the PAR endpoint's URL, iat window, jti replay,
 // nonce when oauth2.dpop.require_nonce), which costs one more write, only
 // when a proof is sent. With DPoP disabled the header is ignored, as at
@@ -21,20 +22,33 @@ import (
 // paramDPoPJKT is RFC 9449 section 10's authorization request parameter.
 const paramDPoPJKT = "dpop_jkt"
 
-// bindPushed checks r's proof, if any, and records its thumbprint in form
-// as dpop_jkt. With p.DPoP nil (DPoP disabled) the header is ignored.
-func (p *PAR) bindPushed(ctx context.Context, r *http.Request, form url.Values) error {
+// proofKey checks r's proof, if any, and returns the thumbprint of its
+// key; "" without a proof. With p.DPoP nil (DPoP disabled) the header is
+// ignored.
+func (p *PAR) proofKey(ctx context.Context, r *http.Request) (string, error) {
 	if p.DPoP == nil {
-		return nil
+		return "", nil
 	}
 	proof, err := p.DPoP.Verify(ctx, r.Header, oauth2.DPoPTarget{Method: http.MethodPost, URL: p.DPoPURL})
 	if err != nil || proof == nil {
-		return err
+		return "", err
 	}
-	if jkt := form.Get(paramDPoPJKT); jkt != "" && jkt != proof.JKT {
+	return proof.JKT, nil
+}
+
+// bindProofKey records the proof's key jkt as the request's dpop_jkt. It
+// runs on the parameters that are stored, after a pushed request object
+// has replaced the form, so a proof binds the code whether the request
+// came as form fields or inside an object, and a dpop_jkt from either
+// must name the proof's key.
+func bindProofKey(params url.Values, jkt string) error {
+	if jkt == "" {
+		return nil
+	}
+	if v := params.Get(paramDPoPJKT); v != "" && v != jkt {
 		return oauth2.InvalidDPoPProof("The dpop_jkt parameter names another key than the one that signed the DPoP proof.")
 	}
-	form.Set(paramDPoPJKT, proof.JKT)
+	params.Set(paramDPoPJKT, jkt)
 	return nil
 }
 

@@ -85,7 +85,7 @@ func TestPushStoresNoCredentials(t *testing.T) {
 	p := newPAR(e, store)
 	c, _ := e.db.GetClient(context.Background(), "app")
 	resp, err := p.Push(context.Background(), parForm("client_secret", "s3cret", "client_assertion", "a.b.c",
-		"client_assertion_type", "urn:x"), c, e.cfg)
+		"client_assertion_type", "urn:x"), c, e.cfg, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestPushRefusals(t *testing.T) {
 		"request without resolver": {parForm("request", "a.b.c"), "request_not_supported"},
 	}
 	for name, c2 := range cases {
-		_, err := p.Push(context.Background(), c2.form, c, e.cfg)
+		_, err := p.Push(context.Background(), c2.form, c, e.cfg, "")
 		if he := asHTTPError(err); err == nil || he.Code != c2.code {
 			t.Errorf("%s: %v, want %s", name, err, c2.code)
 		}
@@ -131,7 +131,7 @@ func TestPushedRequestAtAuthorize(t *testing.T) {
 	store := &pushedMem{}
 	p := newPAR(e, store)
 	c, _ := e.db.GetClient(context.Background(), "app")
-	resp, err := p.Push(context.Background(), parForm(), c, e.cfg)
+	resp, err := p.Push(context.Background(), parForm(), c, e.cfg, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +163,31 @@ func flipLast(s string) string {
 		return s[:len(s)-1] + "B"
 	}
 	return s[:len(s)-1] + "A"
+}
+
+// TestPushBindsProofKey: the key of a proof sent with the push becomes the
+// stored request's dpop_jkt; a dpop_jkt of another key is refused.
+func TestPushBindsProofKey(t *testing.T) {
+	e := newAZEnv(t)
+	store := &pushedMem{}
+	p := newPAR(e, store)
+	c, _ := e.db.GetClient(context.Background(), "app")
+	const jkt, other = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+	for _, form := range []url.Values{parForm(), parForm("dpop_jkt", jkt)} {
+		if _, err := p.Push(context.Background(), form, c, e.cfg, jkt); err != nil {
+			t.Fatalf("push with dpop_jkt %q: %v", form.Get("dpop_jkt"), err)
+		}
+	}
+	if len(store.rows) != 2 {
+		t.Fatalf("%d requests stored, want 2", len(store.rows))
+	}
+	for _, r := range store.rows {
+		if stored, _ := url.ParseQuery(r.params); stored.Get("dpop_jkt") != jkt {
+			t.Errorf("stored %q, want dpop_jkt of the proof's key", r.params)
+		}
+	}
+	_, err := p.Push(context.Background(), parForm("dpop_jkt", other), c, e.cfg, jkt)
+	if he := asHTTPError(err); err == nil || he.Code != "invalid_dpop_proof" {
+		t.Errorf("dpop_jkt of another key than the proof's: %v, want invalid_dpop_proof", err)
+	}
 }

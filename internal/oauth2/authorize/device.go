@@ -126,11 +126,8 @@ func (a *Endpoint) afterDevice(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Flows.UseVerifier(ctx, string(flow.PurposeDeviceVerifier)+":"+f.ID, f.Expires); err != nil {
-		if errors.Is(err, storage.ErrAlreadyUsed) {
-			return nil, alreadyCompleted(err)
-		}
-		return nil, fmt.Errorf("recording the device verifier's use: %w", err)
+	if err := a.useVerifier(ctx, f, flow.PurposeDeviceVerifier); err != nil {
+		return nil, err
 	}
 	if cfg.URLs.Login == "" {
 		return nil, unconfigured("urls.login", "URLS_LOGIN", "login")

@@ -25,11 +25,8 @@ func (a *Endpoint) afterLogin(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Flows.UseVerifier(ctx, string(flow.PurposeLoginVerifier)+":"+f.ID, f.Expires); err != nil {
-		if errors.Is(err, storage.ErrAlreadyUsed) {
-			return nil, alreadyCompleted(err)
-		}
-		return nil, fmt.Errorf("recording the login verifier's use: %w", err)
+	if err := a.useVerifier(ctx, f, flow.PurposeLoginVerifier); err != nil {
+		return nil, err
 	}
 	c, reply, err := a.flowClient(ctx, f, cfg.IssuerURL())
 	if err != nil {
@@ -94,6 +91,19 @@ func (a *Endpoint) openVerifier(r *http.Request, cfg *config.Config, verifier st
 		return nil, "", csrfError(cfg, cookieName, csrf == "").Because(err)
 	}
 	return f, csrf, nil
+}
+
+// useVerifier records the single use of f's verifier of purpose p (one
+// write); a second use is alreadyCompleted.
+func (a *Endpoint) useVerifier(ctx context.Context, f *flow.Flow, p flow.Purpose) error {
+	err := a.Flows.UseVerifier(ctx, string(p)+":"+f.ID, f.Expires)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		return alreadyCompleted(err)
+	}
+	if err != nil {
+		return fmt.Errorf("recording the %s's use: %w", p, err)
+	}
+	return nil
 }
 
 // alreadyCompleted is the answer to a verifier used a second time.

@@ -33,14 +33,14 @@ func (f *Flow) AcceptDevice(d *token.DeviceRecord) error {
 	if !f.Request.Device {
 		return fmt.Errorf("%w: not a device flow", ErrTransition)
 	}
-	if f.State != StateDeviceRequested {
-		return f.move(StateDeviceRequested, StateInitialised)
+	if err := f.move(StateDeviceRequested, StateInitialised); err != nil {
+		return err
 	}
 	f.ID = d.RequestID
 	f.ClientID = d.ClientID
 	f.Request.Scope = slices.Clone(d.Scopes)
 	f.Request.Audience = slices.Clone(d.Audience)
-	return f.move(StateDeviceRequested, StateInitialised)
+	return nil
 }
 
 // UserCodeLimiter bounds user code guessing (RFC 8628 section 5.1: "the

@@ -4,7 +4,7 @@ package oauth2
 // checks of section 4.3, shared by the token endpoint (dpop_token.go) and
 // the resources Signet serves itself (userinfo).
 //
-//   - Exactly one DPoP header (section 4.3 item 1), at most MaxDPoPProofLen
+//   - Exactly one DPoP header (section 4.3 item 1), at most maxDPoPProofLen
 //     bytes, holding a compact JWS (item 2).
 //   - typ "dpop+jwt" (item 4), an asymmetric alg of DPoPSigningAlgs (item
 //     5: never "none", never a MAC), a public "jwk" header (item 6; go-jose
@@ -61,16 +61,16 @@ const (
 	dpopJWTType   = "dpop+jwt"
 )
 
-// MaxDPoPProofLen bounds the DPoP header before any parsing: an RSA-4096
+// maxDPoPProofLen bounds the DPoP header before any parsing: an RSA-4096
 // proof is about 1.5 KiB, so 8 KiB leaves room and refuses abuse.
-const MaxDPoPProofLen = 8 << 10
+const maxDPoPProofLen = 8 << 10
 
 // maxDPoPJTILen bounds the jti: the RFC asks for enough randomness, not
 // for length, and a bounded value keeps the replay key honest.
 const maxDPoPJTILen = 256
 
-// DefaultDPoPProofMaxAge is the iat window when none is configured.
-const DefaultDPoPProofMaxAge = time.Minute
+// defaultDPoPProofMaxAge is the iat window when none is configured.
+const defaultDPoPProofMaxAge = time.Minute
 
 // dpopAlgorithms are the asymmetric algorithms go-jose verifies; HMAC and
 // "none" are absent, so the parser refuses them (section 4.3 item 5).
@@ -131,9 +131,9 @@ type dpopClaims struct {
 	Nonce *string      `json:"nonce"`
 }
 
-// ProofHeader returns the one DPoP header of h: "", nil when there is
+// proofHeader returns the one DPoP header of h: "", nil when there is
 // none; invalid_dpop_proof when it is repeated, empty or oversized.
-func ProofHeader(h http.Header) (string, error) {
+func proofHeader(h http.Header) (string, error) {
 	vals := h.Values(HeaderDPoP)
 	switch {
 	case len(vals) == 0:
@@ -142,8 +142,8 @@ func ProofHeader(h http.Header) (string, error) {
 		return "", InvalidDPoPProof("The request carries more than one DPoP header; send exactly one proof.")
 	case vals[0] == "":
 		return "", InvalidDPoPProof("The DPoP header is empty.")
-	case len(vals[0]) > MaxDPoPProofLen:
-		return "", InvalidDPoPProof("The DPoP proof is longer than %d bytes.", MaxDPoPProofLen)
+	case len(vals[0]) > maxDPoPProofLen:
+		return "", InvalidDPoPProof("The DPoP proof is longer than %d bytes.", maxDPoPProofLen)
 	}
 	return vals[0], nil
 }
@@ -154,7 +154,7 @@ func ProofHeader(h http.Header) (string, error) {
 // (invalid_dpop_proof or use_dpop_nonce, status 400); AtResource turns
 // them into a resource server's challenge.
 func (v *DPoPVerifier) Verify(ctx context.Context, h http.Header, target DPoPTarget) (*DPoPProof, error) {
-	raw, err := ProofHeader(h)
+	raw, err := proofHeader(h)
 	if raw == "" || err != nil {
 		return nil, err
 	}
@@ -176,15 +176,15 @@ func (v *DPoPVerifier) maxAge() time.Duration {
 	if v.MaxAge > 0 {
 		return v.MaxAge
 	}
-	return DefaultDPoPProofMaxAge
+	return defaultDPoPProofMaxAge
 }
 
-// DPoPReplayScope is the replay scope of proofs signed by the key jkt.
-func DPoPReplayScope(jkt string) string { return "dpop\x00" + jkt }
+// dpopReplayScope is the replay scope of proofs signed by the key jkt.
+func dpopReplayScope(jkt string) string { return "dpop\x00" + jkt }
 
 // spend records the jti until the proof can no longer pass the iat check.
 func (v *DPoPVerifier) spend(ctx context.Context, p *DPoPProof) error {
-	err := v.Replay.UseJTI(ctx, assertion.ReplayKey(DPoPReplayScope(p.JKT), p.JTI), p.IssuedAt.Add(v.maxAge()))
+	err := v.Replay.UseJTI(ctx, assertion.ReplayKey(dpopReplayScope(p.JKT), p.JTI), p.IssuedAt.Add(v.maxAge()))
 	switch {
 	case err == nil:
 		return nil
@@ -199,8 +199,8 @@ func (v *DPoPVerifier) spend(ctx context.Context, p *DPoPProof) error {
 // returns it with its nonce claim (empty when absent; the caller checks
 // it). It is a plain function so that every check has a test row.
 func ParseDPoPProof(raw string, target DPoPTarget, now time.Time, maxAge time.Duration) (*DPoPProof, string, error) {
-	if len(raw) > MaxDPoPProofLen {
-		return nil, "", InvalidDPoPProof("The DPoP proof is longer than %d bytes.", MaxDPoPProofLen)
+	if len(raw) > maxDPoPProofLen {
+		return nil, "", InvalidDPoPProof("The DPoP proof is longer than %d bytes.", maxDPoPProofLen)
 	}
 	jws, err := jose.ParseSignedCompact(raw, dpopAlgorithms)
 	if err != nil {
@@ -230,7 +230,7 @@ func ParseDPoPProof(raw string, target DPoPTarget, now time.Time, maxAge time.Du
 	if err != nil {
 		return nil, "", err
 	}
-	jkt, err := Thumbprint(key)
+	jkt, err := thumbprint(key)
 	if err != nil {
 		return nil, "", InvalidDPoPProof("The DPoP proof's jwk has no RFC 7638 thumbprint.").Because(err)
 	}
@@ -250,7 +250,7 @@ func checkDPoPClaims(c *dpopClaims, target DPoPTarget, now time.Time, maxAge tim
 		return time.Time{}, InvalidDPoPProof("The DPoP proof's jti is longer than %d bytes.", maxDPoPJTILen)
 	case c.HTM != target.Method:
 		return time.Time{}, InvalidDPoPProof("The DPoP proof's htm must be %s, the method of this request.", target.Method)
-	case !SameHTU(c.HTU, target.URL):
+	case !sameHTU(c.HTU, target.URL):
 		return time.Time{}, InvalidDPoPProof("The DPoP proof's htu must be %s, the URL of this endpoint.", target.URL)
 	}
 	iat, ok := numericDate(*c.IAT)
@@ -263,7 +263,7 @@ func checkDPoPClaims(c *dpopClaims, target DPoPTarget, now time.Time, maxAge tim
 	if target.AccessToken == "" {
 		return iat, nil // ath is about a presented token; none is here
 	}
-	if c.ATH == nil || subtle.ConstantTimeCompare([]byte(*c.ATH), []byte(AccessTokenHash(target.AccessToken))) != 1 {
+	if c.ATH == nil || subtle.ConstantTimeCompare([]byte(*c.ATH), []byte(accessTokenHash(target.AccessToken))) != 1 {
 		return time.Time{}, InvalidDPoPProof("The DPoP proof's ath must be the base64url SHA-256 of the presented access token.")
 	}
 	return iat, nil
@@ -279,14 +279,14 @@ func numericDate(n json.Number) (time.Time, bool) {
 	return time.Unix(int64(sec), int64(frac*1e9)), true
 }
 
-// AccessTokenHash is the ath of a proof presented with token (section 4.2).
-func AccessTokenHash(token string) string {
+// accessTokenHash is the ath of a proof presented with token (section 4.2).
+func accessTokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// Thumbprint is the RFC 7638 SHA-256 thumbprint of key, base64url.
-func Thumbprint(key *jose.JSONWebKey) (string, error) {
+// thumbprint is the RFC 7638 SHA-256 thumbprint of key, base64url.
+func thumbprint(key *jose.JSONWebKey) (string, error) {
 	tp, err := key.Thumbprint(crypto.SHA256)
 	if err != nil {
 		return "", err
@@ -294,11 +294,11 @@ func Thumbprint(key *jose.JSONWebKey) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(tp), nil
 }
 
-// SameHTU compares a proof's htu with the endpoint's URL after the
+// sameHTU compares a proof's htu with the endpoint's URL after the
 // syntax- and scheme-based normalisation of RFC 3986 sections 6.2.2 and
 // 6.2.3 (case of scheme and host, default port, percent-encoding, empty
 // path), ignoring the query and fragment (RFC 9449 section 4.3 item 9).
-func SameHTU(htu, endpoint string) bool {
+func sameHTU(htu, endpoint string) bool {
 	a, ok := normalHTU(htu)
 	if !ok {
 		return false

@@ -88,7 +88,7 @@ func (p *prover) proof(t testing.TB, jti string) string { return p.sign(t, proof
 
 func (p *prover) jkt(t testing.TB) string {
 	t.Helper()
-	jkt, err := Thumbprint(&p.jwk)
+	jkt, err := thumbprint(&p.jwk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,13 +184,13 @@ func TestParseDPoPProof(t *testing.T) {
 		{"iat fractional", p.sign(t, with(proofClaims("j"), "iat", float64(dpopT0.Unix())+0.5), nil),
 			DPoPTarget{Method: "POST", URL: tokenURL}, true},
 		{"ath missing with a token", p.proof(t, "j"), DPoPTarget{Method: "POST", URL: tokenURL, AccessToken: token}, false},
-		{"ath of another token", p.sign(t, with(proofClaims("j"), "ath", AccessTokenHash("other")), nil),
+		{"ath of another token", p.sign(t, with(proofClaims("j"), "ath", accessTokenHash("other")), nil),
 			DPoPTarget{Method: "POST", URL: tokenURL, AccessToken: token}, false},
-		{"ath right", p.sign(t, with(proofClaims("j"), "ath", AccessTokenHash(token)), nil),
+		{"ath right", p.sign(t, with(proofClaims("j"), "ath", accessTokenHash(token)), nil),
 			DPoPTarget{Method: "POST", URL: tokenURL, AccessToken: token}, true},
-		{"ath without a token", p.sign(t, with(proofClaims("j"), "ath", AccessTokenHash(token)), nil),
+		{"ath without a token", p.sign(t, with(proofClaims("j"), "ath", accessTokenHash(token)), nil),
 			DPoPTarget{Method: "POST", URL: tokenURL}, true},
-		{"oversized", strings.Repeat("a", MaxDPoPProofLen+1), DPoPTarget{Method: "POST", URL: tokenURL}, false},
+		{"oversized", strings.Repeat("a", maxDPoPProofLen+1), DPoPTarget{Method: "POST", URL: tokenURL}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -254,8 +254,8 @@ func TestSameHTU(t *testing.T) {
 		{"https://a.example.evil/oauth2/token", "https://a.example/oauth2/token", false},
 	}
 	for _, c := range cases {
-		if got := SameHTU(c.htu, c.endpoint); got != c.same {
-			t.Errorf("SameHTU(%q, %q) = %v, want %v", c.htu, c.endpoint, got, c.same)
+		if got := sameHTU(c.htu, c.endpoint); got != c.same {
+			t.Errorf("sameHTU(%q, %q) = %v, want %v", c.htu, c.endpoint, got, c.same)
 		}
 	}
 }
@@ -312,7 +312,7 @@ func TestDPoPVerifyHeaderAndReplay(t *testing.T) {
 	wantCode(t, err, "invalid_dpop_proof")
 	_, err = v.Verify(ctx, header(""), target)
 	wantCode(t, err, "invalid_dpop_proof")
-	_, err = v.Verify(ctx, header(strings.Repeat("x", MaxDPoPProofLen+1)), target)
+	_, err = v.Verify(ctx, header(strings.Repeat("x", maxDPoPProofLen+1)), target)
 	wantCode(t, err, "invalid_dpop_proof")
 	if replay.n != 0 {
 		t.Errorf("malformed headers cost %d replay writes, want 0", replay.n)
@@ -385,7 +385,7 @@ func TestDPoPResourceCheck(t *testing.T) {
 	const userinfo = "https://issuer.example/userinfo"
 	d := &DPoPResource{Verifier: v, URL: userinfo}
 	tok := "access-token"
-	ath := AccessTokenHash(tok)
+	ath := accessTokenHash(tok)
 	get := func(claims map[string]any, by *prover) *http.Request {
 		r, _ := http.NewRequest("GET", userinfo, nil)
 		if claims != nil {
@@ -410,7 +410,7 @@ func TestDPoPResourceCheck(t *testing.T) {
 		{"proof by another key", SchemeDPoP, p.jkt(t), get(ok("r4"), other), "invalid_token"},
 		{"proof for the token endpoint", SchemeDPoP, p.jkt(t), get(with(ok("r5"), "htu", tokenURL), p), "invalid_dpop_proof"},
 		{"proof for POST", SchemeDPoP, p.jkt(t), get(with(ok("r6"), "htm", "POST"), p), "invalid_dpop_proof"},
-		{"proof for another token", SchemeDPoP, p.jkt(t), get(with(ok("r7"), "ath", AccessTokenHash("x")), p), "invalid_dpop_proof"},
+		{"proof for another token", SchemeDPoP, p.jkt(t), get(with(ok("r7"), "ath", accessTokenHash("x")), p), "invalid_dpop_proof"},
 		{"replayed proof", SchemeDPoP, p.jkt(t), get(ok("r1"), p), "invalid_dpop_proof"},
 	}
 	for _, c := range cases {

@@ -115,10 +115,10 @@ func TargetAudience(req *TokenRequest, allowed []string) ([]string, error) {
 	return Dedupe(append(slices.Clone(req.Audience), req.Resources...)), nil
 }
 
-// NarrowAudience applies section 2.2 to an existing grant: with resources,
+// narrowAudience applies section 2.2 to an existing grant: with resources,
 // the access token's audience is exactly them, each of which must be
 // covered by the granted audience; without, it is the granted audience.
-func NarrowAudience(resources, granted []string) ([]string, error) {
+func narrowAudience(resources, granted []string) ([]string, error) {
 	if len(resources) == 0 {
 		return granted, nil
 	}
@@ -130,11 +130,11 @@ func NarrowAudience(resources, granted []string) ([]string, error) {
 	return resources, nil
 }
 
-// resourceAudience is NarrowAudience for a family grant: nil (keep the
+// resourceAudience is narrowAudience for a family grant: nil (keep the
 // grant's audience) when the request has no resource.
 func resourceAudience(req *TokenRequest, granted []string) ([]string, error) {
 	if len(req.Resources) == 0 {
 		return nil, nil
 	}
-	return NarrowAudience(req.Resources, granted)
+	return narrowAudience(req.Resources, granted)
 }

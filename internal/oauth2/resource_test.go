@@ -35,14 +35,14 @@ func TestCheckResourcesAndNarrowing(t *testing.T) {
 		wantOAuthError(t, CheckResources([]string{bad}, allowed), "invalid_target", "has not been allowed")
 	}
 	granted := []string{"https://api.example/", "https://files.example/"}
-	got, err := NarrowAudience([]string{"https://files.example/"}, granted)
+	got, err := narrowAudience([]string{"https://files.example/"}, granted)
 	if err != nil || len(got) != 1 || got[0] != "https://files.example/" {
-		t.Fatalf("NarrowAudience = %v, %v", got, err)
+		t.Fatalf("narrowAudience = %v, %v", got, err)
 	}
-	if got, _ := NarrowAudience(nil, granted); len(got) != 2 {
+	if got, _ := narrowAudience(nil, granted); len(got) != 2 {
 		t.Fatalf("no resource must keep the grant's audience, got %v", got)
 	}
-	_, err = NarrowAudience([]string{"https://evil.example/"}, granted)
+	_, err = narrowAudience([]string{"https://evil.example/"}, granted)
 	wantOAuthError(t, err, "invalid_target", "not part of the audience")
 }
 

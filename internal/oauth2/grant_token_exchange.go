@@ -241,7 +241,7 @@ func (g *TokenExchange) read(ctx context.Context, c *client.Client, param, raw, 
 	var err error
 	switch typ {
 	case client.TokenTypeAccessToken:
-		p, err = g.readAccessToken(ctx, c, param, raw, now)
+		p, err = g.readAccessToken(ctx, c, param, raw, cfg, now)
 	case client.TokenTypeIDToken:
 		p, err = g.readIDToken(ctx, c, param, raw, cfg, now)
 	default: // client.TokenTypeJWT; AcceptsTokenType allows nothing else
@@ -269,7 +269,7 @@ func acceptedTypes(p *client.TokenExchange) []string {
 // readAccessToken accepts an active access token of this server that was
 // issued to c or names c in its audience. Every failure reads the same
 // apart from the reason, and none reveals another client's token.
-func (g *TokenExchange) readAccessToken(ctx context.Context, c *client.Client, param, raw string, now time.Time) (*presented, error) {
+func (g *TokenExchange) readAccessToken(ctx context.Context, c *client.Client, param, raw string, cfg *config.Config, now time.Time) (*presented, error) {
 	digest, err := token.Check(ctx, raw, g.Opaque, g.JWT)
 	if errors.Is(err, token.ErrMalformed) {
 		return nil, InvalidRequest("The %s is not an access token issued by this server.", param)
@@ -294,7 +294,7 @@ func (g *TokenExchange) readAccessToken(ctx context.Context, c *client.Client, p
 	if err != nil {
 		return nil, ServerError(err)
 	}
-	return &presented{Subject: rec.Subject, Issuer: g.Config().IssuerURL(), Scopes: rec.Scopes,
+	return &presented{Subject: rec.Subject, Issuer: cfg.IssuerURL(), Scopes: rec.Scopes,
 		ExpiresAt: rec.ExpiresAt, Claims: ext}, nil
 }
 

@@ -224,7 +224,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 	// honouring clients.http.disallow_private_ip_ranges; pushed requests
 	// (RFC 9126) get an opaque reference with a MAC of their own prefix.
 	objects := &authorize.RequestObjects{JWKS: jwksFetcher, Now: o.now,
-		HTTP: httpx.NewOutboundClient(httpx.OutboundOptions{Timeout: authorize.DefaultRequestURITimeout,
+		HTTP: httpx.NewOutboundClient(httpx.OutboundOptions{Timeout: authorize.RequestURITimeout,
 			DisallowPrivateIPRanges: cfg.Clients.HTTP.DisallowPrivateIPRanges,
 			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs})}
 	parFormat := token.OpaqueFormat{Prefix: authorize.PushedRefPrefix, MACKeys: macKeys, Rand: o.rand}

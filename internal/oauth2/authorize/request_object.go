@@ -68,8 +68,9 @@ const (
 
 // Bounds on request objects fetched by reference.
 const (
-	// DefaultRequestURITimeout bounds one request_uri fetch end to end.
-	DefaultRequestURITimeout = 5 * time.Second
+	// RequestURITimeout bounds one request_uri fetch end to end; it is
+	// the Timeout of RequestObjects.HTTP.
+	RequestURITimeout = 5 * time.Second
 	// MaxRequestObjectLen bounds a request object, by value or fetched.
 	// It is the JWT parser's bound; a request object by value is bounded
 	// tighter still by httpx.MaxParamLen.
@@ -88,14 +89,13 @@ type KeyFetcher interface {
 }
 
 // RequestObjects resolves request objects. HTTP fetches request_uri values;
-// in production it is httpx.NewOutboundClient, so private addresses are
-// refused when clients.http.disallow_private_ip_ranges is set.
+// in production it is httpx.NewOutboundClient with RequestURITimeout, so
+// a fetch is bounded in time and private addresses are refused when
+// clients.http.disallow_private_ip_ranges is set.
 type RequestObjects struct {
 	JWKS KeyFetcher
 	HTTP *http.Client
 	Now  func() time.Time
-	// Timeout bounds one fetch; 0 means DefaultRequestURITimeout.
-	Timeout time.Duration
 }
 
 // RequestObjectSigningAlgs lists the algorithms request objects may be
@@ -164,12 +164,6 @@ func (o *RequestObjects) fetch(ctx context.Context, uri string, c *client.Client
 	if u, err := url.Parse(uri); err != nil || (u.Scheme != "https" && !(allowHTTP && u.Scheme == "http")) {
 		return "", InvalidRequestURI("The request_uri must use https.")
 	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = DefaultRequestURITimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	// One message for every failure, so that a registered request_uri
 	// pointing inside our network cannot be used to map it.
 	failed := func(cause error) *httpx.Error {

@@ -210,7 +210,7 @@ func TestRequestURIFetch(t *testing.T) {
 		t.Errorf("a request_uri on a private address with the guard on: %v, want invalid_request_uri", err)
 	}
 	short := *e.objects
-	short.Timeout = 50 * time.Millisecond
+	short.HTTP = httpx.NewOutboundClient(httpx.OutboundOptions{Timeout: 50 * time.Millisecond})
 	if err := fetch(&short, "/slow", true); err == nil || err.Code != "invalid_request_uri" {
 		t.Errorf("a server that never answers: %v, want invalid_request_uri", err)
 	}

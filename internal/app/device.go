@@ -28,19 +28,9 @@ func userCodeFormat(cfg *config.Config, keyring *secret.Keyring, r io.Reader) (t
 	return f, nil
 }
 
-// userCodeLimiter is oauth2.device_authorization.brute_force, with the
-// defaults where a value is unset (configurations built in code).
+// userCodeLimiter is oauth2.device_authorization.brute_force; its keys
+// have defaults and bounds (config/keys.go), so every value is set.
 func userCodeLimiter(cfg *config.Config, now func() time.Time) *flow.UserCodeLimiter {
 	bf := cfg.OAuth2.DeviceAuthorization.BruteForce
-	l := &flow.UserCodeLimiter{PerChallenge: bf.AttemptsPerChallenge, Budget: bf.FailureBudget, Window: bf.Window, Now: now}
-	if l.PerChallenge <= 0 {
-		l.PerChallenge = flow.DefaultUserCodeAttemptsPerChallenge
-	}
-	if l.Budget <= 0 {
-		l.Budget = flow.DefaultUserCodeFailureBudget
-	}
-	if l.Window <= 0 {
-		l.Window = flow.DefaultUserCodeFailureWindow
-	}
-	return l
+	return &flow.UserCodeLimiter{PerChallenge: bf.AttemptsPerChallenge, Budget: bf.FailureBudget, Window: bf.Window, Now: now}
 }

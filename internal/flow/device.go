@@ -69,13 +69,6 @@ type UserCodeLimiter struct {
 	perFlow  map[string]int
 }
 
-// Defaults of the limiter's configuration keys.
-const (
-	DefaultUserCodeAttemptsPerChallenge = 5
-	DefaultUserCodeFailureBudget        = 100
-	DefaultUserCodeFailureWindow        = time.Minute
-)
-
 // limitVerdict is the limiter's answer before a check.
 type limitVerdict int
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -141,16 +142,11 @@ func browse(t *testing.T, target string) (*url.URL, string) {
 		t.Fatalf("browser: %v", err)
 	}
 	defer res.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := res.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("browser: reading the body: %v", err)
 	}
-	return res.Request.URL, sb.String()
+	return res.Request.URL, string(body)
 }
 
 // TestDeviceFlow: x/oauth2's DeviceAuth and DeviceAccessToken as the real
@@ -236,6 +232,48 @@ func TestDevicePolling(t *testing.T) {
 	wantDeviceError(t, "scope the client may not request", r, 400, "invalid_scope")
 	r = postForm(t, d.srv.PublicURL+"/oauth2/device/auth", url.Values{"client_id": {"nobody"}}, nil)
 	wantDeviceError(t, "unknown client", r, 401, "invalid_client")
+}
+
+// TestDeviceVerifierBinding: the device_verifier of the accept call works
+// only in the browser that opened the verification URI (a link with it
+// opened elsewhere lacks the device CSRF cookie), and only once; neither
+// refusal decides the device request.
+func TestDeviceVerifierBinding(t *testing.T) {
+	t.Parallel()
+	d := startDevice(t)
+	da := d.deviceAuth(t, d.clientID, "openid")
+	step := func(b *http.Client, target string) (int, *url.URL) {
+		t.Helper()
+		res, err := b.Get(target)
+		if err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+		res.Body.Close()
+		loc, _ := res.Location()
+		return res.StatusCode, loc
+	}
+	owner := newBrowser(t, "http") // stops at every redirect
+	status, loc := step(owner, da.VerificationURI)
+	if status != http.StatusFound || loc == nil || loc.Query().Get("device_challenge") == "" {
+		t.Fatalf("verification URI: %d to %v, want a redirect with a device_challenge", status, loc)
+	}
+	r := d.acceptUserCode(t, loc.Query().Get("device_challenge"), da.UserCode)
+	var to struct {
+		RedirectTo string `json:"redirect_to"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &to) != nil || !strings.Contains(to.RedirectTo, "device_verifier=") {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
+	}
+	if status, loc = step(newBrowser(t, "http"), to.RedirectTo); status < 400 || status >= 500 || loc != nil {
+		t.Fatalf("device_verifier in another browser: %d to %v, want an error page", status, loc)
+	}
+	if status, loc = step(owner, to.RedirectTo); status != http.StatusFound || loc == nil || loc.Path != "/login" {
+		t.Fatalf("device_verifier in its browser: %d to %v, want the login app", status, loc)
+	}
+	if status, loc = step(owner, to.RedirectTo); status < 400 || status >= 500 || loc != nil {
+		t.Fatalf("device_verifier replayed: %d to %v, want an error page", status, loc)
+	}
+	wantDeviceError(t, "after the refusals", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
 }
 
 // TestDeviceDenied: a refusal at consent reaches the device as

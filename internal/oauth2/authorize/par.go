@@ -49,18 +49,18 @@ import (
 	"github.com/signet-oidc/signet/internal/token"
 )
 
-// PushedURIPrefix starts every request_uri the PAR endpoint issues
+// pushedURIPrefix starts every request_uri the PAR endpoint issues
 // (RFC 9126 section 2.2).
-const PushedURIPrefix = "urn:ietf:params:oauth:request_uri:"
+const pushedURIPrefix = "urn:ietf:params:oauth:request_uri:"
 
-// PushedRefPrefix starts the opaque reference after PushedURIPrefix; wire
+// PushedRefPrefix starts the opaque reference after pushedURIPrefix; wire
 // the endpoint's token.OpaqueFormat with it.
 const PushedRefPrefix = "signet_par_"
 
-// DefaultPushedRequestTTL is oauth2.pushed_authorization_requests.ttl's
+// defaultPushedRequestTTL is oauth2.pushed_authorization_requests.ttl's
 // default: RFC 9126 section 2.2 suggests 5 to 600 seconds; 90 leaves time
 // for a slow redirect and little for a stolen request_uri.
-const DefaultPushedRequestTTL = 90 * time.Second
+const defaultPushedRequestTTL = 90 * time.Second
 
 // PushedStore keeps pushed requests; *sqlstore.Store implements it. The
 // digest is token.Digest of the opaque reference; params is the form
@@ -181,7 +181,7 @@ func (p *PAR) store(ctx context.Context, clientID string, params url.Values, ttl
 	if err != nil {
 		return nil, oauth2.ServerError(fmt.Errorf("storing a pushed request: %w", err))
 	}
-	return &PushedResponse{RequestURI: PushedURIPrefix + ref, ExpiresIn: int64(ttl / time.Second)}, nil
+	return &PushedResponse{RequestURI: pushedURIPrefix + ref, ExpiresIn: int64(ttl / time.Second)}, nil
 }
 
 // pushedTTL is oauth2.pushed_authorization_requests.ttl or its default.
@@ -189,7 +189,7 @@ func pushedTTL(cfg *config.Config) time.Duration {
 	if ttl := cfg.OAuth2.PushedAuthorizationRequests.TTL; ttl > 0 {
 		return ttl
 	}
-	return DefaultPushedRequestTTL
+	return defaultPushedRequestTTL
 }
 
 // requiresPAR reports whether c must push its authorization requests.
@@ -199,7 +199,7 @@ func requiresPAR(cfg *config.Config, c *client.Client) bool {
 
 // isPushedURI reports whether a request_uri is a PAR reference rather
 // than a URL to fetch.
-func isPushedURI(uri string) bool { return strings.HasPrefix(uri, PushedURIPrefix) }
+func isPushedURI(uri string) bool { return strings.HasPrefix(uri, pushedURIPrefix) }
 
 // consumePushed redeems a pushed request_uri for the client clientID and
 // returns the pushed parameters. Its errors are for the error page.
@@ -207,7 +207,7 @@ func (a *Endpoint) consumePushed(ctx context.Context, uri, clientID string) (url
 	if a.Pushed == nil {
 		return nil, InvalidRequestURI("Pushed authorization requests are not enabled.")
 	}
-	digest, err := a.PushedFormat.Check(strings.TrimPrefix(uri, PushedURIPrefix))
+	digest, err := a.PushedFormat.Check(strings.TrimPrefix(uri, pushedURIPrefix))
 	if err != nil {
 		return nil, InvalidRequestURI("The request_uri was not issued by this server.")
 	}

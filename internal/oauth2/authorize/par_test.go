@@ -89,14 +89,14 @@ func TestPushStoresNoCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(resp.RequestURI, PushedURIPrefix+PushedRefPrefix) || resp.ExpiresIn != 90 {
+	if !strings.HasPrefix(resp.RequestURI, pushedURIPrefix+PushedRefPrefix) || resp.ExpiresIn != 90 {
 		t.Errorf("response %+v", resp)
 	}
 	for _, r := range store.rows {
 		if strings.Contains(r.params, "s3cret") || strings.Contains(r.params, "client_assertion") || !strings.Contains(r.params, "client_id=app") {
 			t.Errorf("stored parameters %q: want client_id and no credentials", r.params)
 		}
-		if !r.exp.Equal(e.now.Add(DefaultPushedRequestTTL)) {
+		if !r.exp.Equal(e.now.Add(defaultPushedRequestTTL)) {
 			t.Errorf("expiry %v, want now + 90s", r.exp)
 		}
 	}

@@ -22,7 +22,7 @@ package authorize
 //     refetches once, see assertion.Fetcher);
 //   - iss, when present, is the client_id; aud, when present, contains the
 //     issuer identifier; exp, when present, has not passed and lies at most
-//     MaxRequestObjectLifetime ahead; nbf and iat are not in the future
+//     maxRequestObjectLifetime ahead; nbf and iat are not in the future
 //     (RFC 9101 section 6.3 and 10.2 leave these to the server; FAPI 2.0
 //     requires exp and aud, which a client sends anyway);
 //   - client_id inside the object equals the query's (RFC 9101 section 5:
@@ -71,13 +71,13 @@ const (
 	// RequestURITimeout bounds one request_uri fetch end to end; it is
 	// the Timeout of RequestObjects.HTTP.
 	RequestURITimeout = 5 * time.Second
-	// MaxRequestObjectLen bounds a request object, by value or fetched.
+	// maxRequestObjectLen bounds a request object, by value or fetched.
 	// It is the JWT parser's bound; a request object by value is bounded
 	// tighter still by httpx.MaxParamLen.
-	MaxRequestObjectLen = assertion.MaxLength
-	// MaxRequestObjectLifetime bounds exp: a signed request is made for
+	maxRequestObjectLen = assertion.MaxLength
+	// maxRequestObjectLifetime bounds exp: a signed request is made for
 	// one authorization, and one hour is generous for a pre-signed one.
-	MaxRequestObjectLifetime = time.Hour
+	maxRequestObjectLifetime = time.Hour
 	// maxObjectParams bounds the members of one object.
 	maxObjectParams = 100
 )
@@ -182,12 +182,12 @@ func (o *RequestObjects) fetch(ctx context.Context, uri string, c *client.Client
 	if resp.StatusCode != http.StatusOK {
 		return "", failed(fmt.Errorf("status %d", resp.StatusCode))
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxRequestObjectLen+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRequestObjectLen+1))
 	if err != nil {
 		return "", failed(err)
 	}
-	if len(body) > MaxRequestObjectLen {
-		return "", InvalidRequestURI("The request object at the request_uri is larger than %d bytes.", MaxRequestObjectLen)
+	if len(body) > maxRequestObjectLen {
+		return "", InvalidRequestURI("The request object at the request_uri is larger than %d bytes.", maxRequestObjectLen)
 	}
 	return strings.TrimSpace(string(body)), nil
 }
@@ -254,8 +254,8 @@ func checkObjectClaims(c *assertion.Claims, clientID, issuer string, now time.Ti
 		return InvalidRequestObject("The request object's aud claim must contain the issuer identifier %q.", issuer)
 	case !c.Expiry.IsZero() && !now.Before(c.Expiry.Add(leeway)):
 		return InvalidRequestObject("The request object has expired.")
-	case !c.Expiry.IsZero() && c.Expiry.After(now.Add(MaxRequestObjectLifetime+leeway)):
-		return InvalidRequestObject("The request object's exp claim is more than %s ahead.", MaxRequestObjectLifetime)
+	case !c.Expiry.IsZero() && c.Expiry.After(now.Add(maxRequestObjectLifetime+leeway)):
+		return InvalidRequestObject("The request object's exp claim is more than %s ahead.", maxRequestObjectLifetime)
 	case !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore):
 		return InvalidRequestObject("The request object is not valid yet (nbf).")
 	case !c.IssuedAt.IsZero() && now.Add(leeway).Before(c.IssuedAt):

@@ -178,7 +178,7 @@ func TestRequestURIFetch(t *testing.T) {
 			w.Header().Set("Content-Type", "application/oauth-authz-req+jwt")
 			_, _ = w.Write([]byte(obj))
 		case "/big":
-			_, _ = w.Write([]byte(strings.Repeat("a", MaxRequestObjectLen+1)))
+			_, _ = w.Write([]byte(strings.Repeat("a", maxRequestObjectLen+1)))
 		case "/slow":
 			<-release
 		default:

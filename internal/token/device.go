@@ -78,11 +78,11 @@ type DeviceStore interface {
 	// UseUserCode marks the user code of a pending, unexpired request used
 	// at now and returns the request. storage.ErrNotFound when no such
 	// request exists or it expired; storage.ErrAlreadyUsed when its user
-	// code was accepted before.
+	// code was accepted before or the request was already decided.
 	UseUserCode(ctx context.Context, userDigest []byte, now time.Time) (*DeviceRecord, error)
 	// ApproveDevice records the grant of the request with requestID if it
 	// is neither approved nor denied; storage.ErrAlreadyUsed otherwise,
-	// storage.ErrNotFound when unknown.
+	// an unknown requestID included.
 	ApproveDevice(ctx context.Context, requestID string, a *DeviceApproval, now time.Time) error
 	// DenyDevice records the refusal under the same condition.
 	DenyDevice(ctx context.Context, requestID string, now time.Time) error
@@ -91,8 +91,9 @@ type DeviceStore interface {
 	// It returns false when another poll was recorded meanwhile.
 	PollDevice(ctx context.Context, deviceDigest []byte, prev *time.Time, now time.Time, interval time.Duration) (bool, error)
 	// ConsumeDevice marks an approved request's tokens issued at now:
-	// storage.ErrAlreadyUsed when they were, storage.ErrNotFound when the
-	// request is unknown or not approved. Of concurrent calls one wins.
+	// storage.ErrAlreadyUsed when nothing was marked (the tokens were
+	// issued, or the request is unknown or not approved). Of concurrent
+	// calls one wins.
 	ConsumeDevice(ctx context.Context, deviceDigest []byte, now time.Time) error
 }
 

@@ -85,6 +85,12 @@ func testDeviceDecide(t *testing.T, open Opener) {
 	if err := s.ConsumeDevice(c, ok.DeviceDigest, now); !errors.Is(err, storage.ErrAlreadyUsed) {
 		t.Errorf("consume before approval: %v, want ErrAlreadyUsed", err)
 	}
+	if err := s.ConsumeDevice(c, digest("nope"), now); !errors.Is(err, storage.ErrAlreadyUsed) {
+		t.Errorf("consume an unknown request: %v, want ErrAlreadyUsed", err)
+	}
+	if err := s.DenyDevice(c, "nope", now); !errors.Is(err, storage.ErrAlreadyUsed) {
+		t.Errorf("deny an unknown request: %v, want ErrAlreadyUsed", err)
+	}
 	a := &token.DeviceApproval{Subject: "user-ü", GrantedScopes: []string{"openid"}, GrantedAudience: []string{"https://api"},
 		Session: json.RawMessage(`{"sid":"s"}`)}
 	if err := s.ApproveDevice(c, ok.RequestID, a, now); err != nil {
@@ -166,7 +172,7 @@ func testConcurrentDevice(t *testing.T, open Opener) {
 	}
 	now := baseTime().Add(time.Minute)
 	var wins atomic.Int32
-	count := func(err error, what string) error {
+	count := func(err error) error {
 		switch {
 		case err == nil:
 			wins.Add(1)
@@ -187,10 +193,10 @@ func testConcurrentDevice(t *testing.T, open Opener) {
 	}
 	check("user code", race(contenders, func(int) error {
 		_, err := s.UseUserCode(c, d.UserDigest, now)
-		return count(err, "user code")
+		return count(err)
 	}))
 	check("approval", race(contenders, func(int) error {
-		return count(s.ApproveDevice(c, d.RequestID, &token.DeviceApproval{Subject: "u"}, now), "approve")
+		return count(s.ApproveDevice(c, d.RequestID, &token.DeviceApproval{Subject: "u"}, now))
 	}))
 	check("poll", race(contenders, func(int) error {
 		ok, err := s.PollDevice(c, d.DeviceDigest, nil, now, 5*time.Second)
@@ -200,6 +206,6 @@ func testConcurrentDevice(t *testing.T, open Opener) {
 		return err
 	}))
 	check("tokens", race(contenders, func(int) error {
-		return count(s.ConsumeDevice(c, d.DeviceDigest, now), "consume")
+		return count(s.ConsumeDevice(c, d.DeviceDigest, now))
 	}))
 }

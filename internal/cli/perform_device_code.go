@@ -20,7 +20,6 @@ import (
 // slowing down by five seconds at every slow_down (section 3.5).
 
 const (
-	grantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 	// tempDeviceClientName marks the clients --create-client leaves behind.
 	tempDeviceClientName = "signet perform device-code"
 	defaultPollInterval  = 5 * time.Second
@@ -128,7 +127,7 @@ func (f *deviceCodeFlags) createDeviceClient(ctx context.Context, env Env) (stri
 		return "", err
 	}
 	created, err := api.createClient(ctx, &client.Client{
-		Name: tempDeviceClientName, GrantTypes: []string{grantDeviceCode, "refresh_token"},
+		Name: tempDeviceClientName, GrantTypes: []string{client.GrantDeviceCode, client.GrantRefreshToken},
 		Scope: strings.Join(f.rp.scope, " "), Audience: f.rp.audience, TokenEndpointAuthMethod: "none",
 	})
 	if err != nil {
@@ -181,7 +180,7 @@ func (c *apiClient) pollDevice(ctx context.Context, id, secret string, da *devic
 			return nil, fmt.Errorf("gave up waiting for the user: %w", ctx.Err())
 		case <-time.After(interval):
 		}
-		form := url.Values{"grant_type": {grantDeviceCode}, "device_code": {da.DeviceCode}}
+		form := url.Values{"grant_type": {client.GrantDeviceCode}, "device_code": {da.DeviceCode}}
 		var tok tokenResponse
 		_, err := c.do(ctx, call{method: http.MethodPost, path: "/oauth2/token", form: form,
 			basic: clientForm(form, id, secret), out: &tok})

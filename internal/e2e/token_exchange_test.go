@@ -121,6 +121,9 @@ func TestTokenExchange(t *testing.T) {
 	if intro["active"] != true || intro["sub"] != w.webID || intro["client_id"] != w.svcID || act["sub"] != w.svcID {
 		t.Errorf("introspection %v: want sub web, client svc, act {sub: svc}", intro)
 	}
+	if intro["ext"] != nil {
+		t.Errorf("ext %v: act belongs at the top level only, and web's token had no ext", intro["ext"])
+	}
 	if aud, _ := intro["aud"].([]any); len(aud) != 1 || aud[0] != "https://orders.example/v1" {
 		t.Errorf("aud %v", intro["aud"])
 	}

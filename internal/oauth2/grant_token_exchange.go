@@ -382,21 +382,28 @@ func actClaim(subject, actor *presented) map[string]any {
 	return act
 }
 
-// actOf lifts RFC 8693 section 4.1's "act" out of a token's stored ext,
-// so introspection shows it at the top level as section 2.2.1 describes.
-func actOf(ext json.RawMessage) json.RawMessage {
+// splitAct separates RFC 8693 section 4.1's "act" from a token's stored
+// ext, where the record keeps it (token.Claims.Act): introspection shows
+// act at the top level, as section 2.2.1 describes, and ext without it, as
+// a JWT access token carries them. Only a JSON object counts as act.
+func splitAct(ext json.RawMessage) (rest, act json.RawMessage) {
 	if !bytes.Contains(ext, []byte(`"act"`)) {
-		return nil // the common case: no decoding
+		return ext, nil // the common case: no decoding
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(ext, &m); err != nil {
-		return nil
+		return ext, nil
 	}
-	act := m["act"]
+	act = m["act"]
 	if len(act) == 0 || act[0] != '{' {
-		return nil
+		return ext, nil
 	}
-	return act
+	delete(m, "act")
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return ext, act
+	}
+	return rest, act
 }
 
 // carriedExt is the subject access token's ext without the delegation

@@ -339,13 +339,19 @@ func TestTokenExchangeHook(t *testing.T) {
 	}
 }
 
-// TestActOf: introspection lifts an object under "act" out of the stored
-// ext, and nothing else.
-func TestActOf(t *testing.T) {
-	if got := string(actOf([]byte(`{"tenant":"blue","act":{"sub":"svc"}}`))); got != `{"sub":"svc"}` {
-		t.Errorf("actOf = %s", got)
+// TestSplitAct: introspection lifts an object under "act" out of the
+// stored ext, leaves the rest of ext as it was, and touches nothing else.
+func TestSplitAct(t *testing.T) {
+	rest, act := splitAct([]byte(`{"tenant":"blue","act":{"sub":"svc"}}`))
+	if string(rest) != `{"tenant":"blue"}` || string(act) != `{"sub":"svc"}` {
+		t.Errorf("splitAct = %s, %s", rest, act)
 	}
-	if actOf([]byte(`{"tenant":"act"}`)) != nil || actOf([]byte(`{"act":"x"}`)) != nil {
-		t.Error("actOf must return only an object under act")
+	if rest, act := splitAct([]byte(`{"act":{"sub":"svc","act":{"sub":"gw"}}}`)); string(rest) != `{}` || string(act) != `{"sub":"svc","act":{"sub":"gw"}}` {
+		t.Errorf("nested act: %s, %s", rest, act)
+	}
+	for _, ext := range []string{`{"tenant":"act"}`, `{"act":"x"}`, `{"act":null}`, `not json "act"`, ``} {
+		if rest, act := splitAct([]byte(ext)); string(rest) != ext || act != nil {
+			t.Errorf("%s: splitAct = %s, %s; want it unchanged and no act", ext, rest, act)
+		}
 	}
 }

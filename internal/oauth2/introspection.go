@@ -177,6 +177,7 @@ func (i *Introspection) Introspect(ctx context.Context, raw string, scopes []str
 	if !isLive(rec, i.Now()) || !coversAll(ScopeStrategyFor(cfg.Strategies.Scope), rec.Scopes, scopes) {
 		return inactive, nil
 	}
+	ext, act := splitAct(rec.Ext)
 	return &IntrospectionResponse{
 		Active:    true,
 		Scope:     strings.Join(rec.Scopes, " "),
@@ -189,8 +190,8 @@ func (i *Introspection) Introspect(ctx context.Context, raw string, scopes []str
 		Issuer:    cfg.URLs.Self.Issuer,
 		TokenType: introspectedTokenType(rec.JKT),
 		TokenUse:  "access_token",
-		Ext:       nonEmptyObject(rec.Ext),
-		Act:       actOf(rec.Ext),
+		Ext:       nonEmptyObject(ext),
+		Act:       act,
 		Cnf:       token.CnfOf(rec.JKT),
 	}, nil
 }

@@ -96,8 +96,12 @@ func (a *Endpoint) routeDevice(w http.ResponseWriter, r *http.Request, cfg *conf
 // startDevice seals a new device flow and sends the browser to the
 // operator's verification page. Nothing is written to storage.
 func (a *Endpoint) startDevice(w http.ResponseWriter, cfg *config.Config, userCode string) (*Redirect, error) {
+	// Checked before the user code is spent on a flow that cannot go on.
 	if cfg.URLs.Device.Verification == "" {
 		return nil, unconfigured("urls.device.verification", "URLS_DEVICE_VERIFICATION", "device verification")
+	}
+	if cfg.URLs.Login == "" {
+		return nil, unconfigured("urls.login", "URLS_LOGIN", "login")
 	}
 	if len(userCode) > token.MaxUserCodeLen {
 		return nil, oauth2.InvalidRequest("The user_code is longer than %d characters.", token.MaxUserCodeLen)
@@ -126,11 +130,11 @@ func (a *Endpoint) afterDevice(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return nil, err
 	}
-	if err := a.useVerifier(ctx, f, flow.PurposeDeviceVerifier); err != nil {
-		return nil, err
-	}
 	if cfg.URLs.Login == "" {
 		return nil, unconfigured("urls.login", "URLS_LOGIN", "login")
+	}
+	if err := a.useVerifier(ctx, f, flow.PurposeDeviceVerifier); err != nil {
+		return nil, err
 	}
 	sessionID, remembered, err := a.rememberedLogin(ctx, r, &Request{}, a.Now())
 	if err != nil {

@@ -179,6 +179,8 @@ func TestRequestURIFetch(t *testing.T) {
 			_, _ = w.Write([]byte(obj))
 		case "/big":
 			_, _ = w.Write([]byte(strings.Repeat("a", maxRequestObjectLen+1)))
+		case "/moved":
+			http.Redirect(w, r, "/ok", http.StatusFound)
 		case "/slow":
 			<-release
 		default:
@@ -187,7 +189,7 @@ func TestRequestURIFetch(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	e.client.RequestURIs = []string{srv.URL + "/ok", srv.URL + "/big", srv.URL + "/slow", srv.URL + "/gone"}
+	e.client.RequestURIs = []string{srv.URL + "/ok", srv.URL + "/big", srv.URL + "/moved", srv.URL + "/slow", srv.URL + "/gone"}
 	fetch := func(objects *RequestObjects, path string, allowHTTP bool) *httpx.Error {
 		_, err := objects.Resolve(context.Background(), url.Values{"client_id": {"app"}, "request_uri": {srv.URL + path}},
 			e.client, roIssuer, allowHTTP)
@@ -199,7 +201,8 @@ func TestRequestURIFetch(t *testing.T) {
 	if err := fetch(e.objects, "/ok", false); err == nil || err.Code != "invalid_request_uri" {
 		t.Errorf("http outside dev: %v, want invalid_request_uri", err)
 	}
-	for _, path := range []string{"/big", "/gone"} {
+	// Too large, a redirect (never followed, even to a registered URL), an error status.
+	for _, path := range []string{"/big", "/moved", "/gone"} {
 		if err := fetch(e.objects, path, true); err == nil || err.Code != "invalid_request_uri" {
 			t.Errorf("%s: %v, want invalid_request_uri", path, err)
 		}

@@ -145,6 +145,12 @@ func (g *TokenExchange) Exchange(ctx context.Context, req *TokenRequest, c *clie
 	if err != nil {
 		return nil, err
 	}
+	// A trusted JWT passes its checks up to assertion.Leeway after exp, but
+	// the new token may not outlive it: nothing would be left to issue.
+	expires := exchangeExpiry(now, cfg, subject.ExpiresAt)
+	if !expires.After(now) {
+		return nil, InvalidRequest("The subject_token has expired.")
+	}
 	scopes, err := exchangeScopes(req.Scopes, subject, SplitScope(c.Scope), ScopeStrategyFor(cfg.Strategies.Scope))
 	if err != nil {
 		return nil, err
@@ -172,7 +178,6 @@ func (g *TokenExchange) Exchange(ctx context.Context, req *TokenRequest, c *clie
 	if err := g.Hooks.Apply(ctx, hook); err != nil {
 		return nil, err
 	}
-	expires := exchangeExpiry(now, cfg, subject.ExpiresAt)
 	claims := token.Claims{
 		ClientID: c.ID, Subject: subject.Subject, Scopes: scopes, Audience: audience,
 		GrantType: GrantTokenExchange, Issuer: cfg.IssuerURL(), IssuedAt: now, ExpiresAt: expires,

@@ -355,3 +355,15 @@ func TestSplitAct(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenExchangeSubjectJustExpired: a trusted JWT that expired within
+// the assertion leeway still verifies, but the new token may not outlive
+// it, so nothing is left to issue: invalid_request, not a server error.
+func TestTokenExchangeSubjectJustExpired(t *testing.T) {
+	e := newExchangeEnv(t)
+	e.svc.TokenExchange.Impersonation = true
+	claims := e.claims("ex-late")
+	claims["exp"] = e.clock.Now().Add(-30 * time.Second).Unix()
+	_, err := e.run(e.svc, "subject_token", sign(t, e.key, jose.ES256, "k1", claims), subjAT, client.TokenTypeJWT)
+	wantOAuthError(t, err, "invalid_request", "subject_token has expired")
+}

@@ -42,6 +42,7 @@ package authorize
 // objects.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -290,7 +291,7 @@ var entryParams = map[string]bool{paramLoginVerifier: true, paramConsentVerifier
 // section 3.1: unknown parameters are ignored; "claims" is an object).
 func objectParams(payload []byte, clientID string) (url.Values, *httpx.Error) {
 	var members map[string]json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&members); err != nil {
 		return nil, InvalidRequestObject("The request object's payload is not a JSON object.")

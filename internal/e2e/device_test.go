@@ -276,6 +276,43 @@ func TestDeviceVerifierBinding(t *testing.T) {
 	wantDeviceError(t, "after the refusals", d.poll(t, d.clientID, da.DeviceCode), 400, "authorization_pending")
 }
 
+// TestDeviceExpiresDuringSignIn: a device request that expires while the
+// user signs in is not approved: the browser ends on the success page with
+// error=expired_token instead of being told the device is signed in.
+func TestDeviceExpiresDuringSignIn(t *testing.T) {
+	t.Parallel()
+	d := startDevice(t)
+	da := d.deviceAuth(t, d.clientID, "openid")
+	owner := newBrowser(t, "http") // stops at every redirect
+	target := da.VerificationURIComplete
+	for range 3 { // the verification page, the device_verifier, the login app
+		res, err := owner.Get(target)
+		if err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+		res.Body.Close()
+		loc, err := res.Location()
+		if err != nil {
+			t.Fatalf("%s: %d without a redirect", target, res.StatusCode)
+		}
+		target = loc.String()
+	}
+	if !strings.Contains(target, "login_challenge=") {
+		t.Fatalf("the browser is not at the login app: %s", target)
+	}
+	d.clk.Advance(time.Duration(da.ExpiresIn+1) * time.Second) // the user takes longer than the code lives
+	res, err := (&http.Client{Jar: owner.Jar}).Get(target)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Request.URL.Path != "/device/done" || !strings.Contains(string(body), "error=expired_token") {
+		t.Fatalf("the browser ended at %s with %q, want the success page with expired_token", res.Request.URL, body)
+	}
+	wantDeviceError(t, "poll", d.poll(t, d.clientID, da.DeviceCode), 400, "expired_token")
+}
+
 // TestDeviceDenied: a refusal at consent reaches the device as
 // access_denied and the browser as an error on the success page.
 func TestDeviceDenied(t *testing.T) {

@@ -63,7 +63,7 @@ func (f *fakeDevices) ApproveDevice(_ context.Context, id string, a *token.Devic
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.byRequest(id)
-	if r == nil || r.ApprovedAt != nil || r.DeniedAt != nil {
+	if r == nil || r.ApprovedAt != nil || r.DeniedAt != nil || !now.Before(r.ExpiresAt) {
 		return storage.ErrAlreadyUsed
 	}
 	r.ApprovedAt, r.Subject, r.GrantedScopes, r.GrantedAudience, r.Session = &now, a.Subject, a.GrantedScopes, a.GrantedAudience, a.Session

@@ -81,7 +81,8 @@ type DeviceStore interface {
 	// code was accepted before or the request was already decided.
 	UseUserCode(ctx context.Context, userDigest []byte, now time.Time) (*DeviceRecord, error)
 	// ApproveDevice records the grant of the request with requestID if it
-	// is neither approved nor denied; storage.ErrAlreadyUsed otherwise,
+	// is neither approved nor denied and has not expired at now (the
+	// device could no longer redeem it); storage.ErrAlreadyUsed otherwise,
 	// an unknown requestID included.
 	ApproveDevice(ctx context.Context, requestID string, a *DeviceApproval, now time.Time) error
 	// DenyDevice records the refusal under the same condition.

@@ -190,7 +190,8 @@ func (a *Endpoint) refuse(ctx context.Context, f *flow.Flow, reply clientReply, 
 }
 
 // approveDevice records the grant on the device request (one write) and
-// sends the browser to urls.device.success.
+// sends the browser to urls.device.success; with error=expired_token when
+// the request expired during the sign-in.
 func (a *Endpoint) approveDevice(ctx context.Context, f *flow.Flow, subject string, reply clientReply, now time.Time) (*Redirect, error) {
 	if err := f.IssueCode(); err != nil {
 		return nil, err
@@ -207,7 +208,11 @@ func (a *Endpoint) approveDevice(ctx context.Context, f *flow.Flow, subject stri
 		GrantedScopes: f.Consent.GrantedScope, GrantedAudience: f.Consent.GrantedAudience,
 		Session: sessionJSON}, now)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
-		return nil, alreadyCompleted(err)
+		// Not a replay: the consent was just stored, and SaveConsent
+		// refuses a second one. The request expired while the user signed
+		// in (or the janitor removed it), so the device cannot redeem it.
+		return reply.fail(oauth2.ExpiredToken("Start again on the device: the sign-in took longer than the code's lifetime.").
+			Because(err)), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("approving the device request: %w", err)

@@ -40,7 +40,7 @@ func buildDeviceSQL(d dialect) deviceSQL {
 		useUserCode: d.rebind("UPDATE device_codes SET user_code_used_at = ?" +
 			" WHERE user_digest = ? AND user_code_used_at IS NULL AND expires_at > ?" + open),
 		approve: d.rebind("UPDATE device_codes SET approved_at = ?, subject = ?, granted_scopes = ?," +
-			" granted_audience = ?, session = ? WHERE request_id = ?" + open),
+			" granted_audience = ?, session = ? WHERE request_id = ? AND expires_at > ?" + open),
 		deny: d.rebind("UPDATE device_codes SET denied_at = ? WHERE request_id = ?" + open),
 		consume: d.rebind("UPDATE device_codes SET used_at = ?" +
 			" WHERE device_digest = ? AND approved_at IS NOT NULL AND used_at IS NULL"),
@@ -113,7 +113,8 @@ func (s *Store) UseUserCode(ctx context.Context, userDigest []byte, now time.Tim
 	return r, nil
 }
 
-// ApproveDevice records the grant: one conditional write.
+// ApproveDevice records the grant of an unexpired request: one
+// conditional write.
 func (s *Store) ApproveDevice(ctx context.Context, requestID string, a *token.DeviceApproval, now time.Time) error {
 	if err := checkText("approve device request", ident("request_id", requestID), text("subject", a.Subject),
 		textBytes("session", a.Session)); err != nil {
@@ -127,12 +128,13 @@ func (s *Store) ApproveDevice(ctx context.Context, requestID string, a *token.De
 	if err != nil {
 		return err
 	}
-	n, err := s.q().execN(ctx, s.device.approve, s.d.timeArg(now), a.Subject, scopes, aud, rawOrNil(a.Session), requestID)
+	n, err := s.q().execN(ctx, s.device.approve, s.d.timeArg(now), a.Subject, scopes, aud, rawOrNil(a.Session), requestID,
+		s.d.timeArg(now))
 	if err != nil {
 		return s.d.classify("approve device request", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("sqlstore: device request already decided or unknown: %w", storage.ErrAlreadyUsed)
+		return fmt.Errorf("sqlstore: device request already decided, expired or unknown: %w", storage.ErrAlreadyUsed)
 	}
 	return nil
 }

@@ -91,6 +91,13 @@ func testDeviceDecide(t *testing.T, open Opener) {
 	if err := s.DenyDevice(c, "nope", now); !errors.Is(err, storage.ErrAlreadyUsed) {
 		t.Errorf("deny an unknown request: %v, want ErrAlreadyUsed", err)
 	}
+	late := newDevice("late", "tv")
+	if err := s.CreateDevice(c, late); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApproveDevice(c, late.RequestID, &token.DeviceApproval{Subject: "u"}, late.ExpiresAt); !errors.Is(err, storage.ErrAlreadyUsed) {
+		t.Errorf("approve an expired request: %v, want ErrAlreadyUsed", err)
+	}
 	a := &token.DeviceApproval{Subject: "user-ü", GrantedScopes: []string{"openid"}, GrantedAudience: []string{"https://api"},
 		Session: json.RawMessage(`{"sid":"s"}`)}
 	if err := s.ApproveDevice(c, ok.RequestID, a, now); err != nil {

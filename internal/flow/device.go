@@ -109,8 +109,3 @@ func (l *UserCodeLimiter) roll() {
 		l.start, l.failures, l.perFlow = now, 0, map[string]int{}
 	}
 }
-
-// String describes the limits for logs and errors.
-func (l *UserCodeLimiter) String() string {
-	return fmt.Sprintf("%d wrong user codes per challenge, %d in all, per %s", l.PerChallenge, l.Budget, l.Window)
-}

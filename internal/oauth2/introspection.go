@@ -121,24 +121,6 @@ func (i *Introspection) HandleClient(w http.ResponseWriter, r *http.Request) err
 	return i.writeIntrospection(w, r, c.ID, resp)
 }
 
-// VisibleTo reports whether the client clientID may see resp: it was
-// issued to the client, or the client is one of its audiences. An inactive
-// response is visible to all: it says nothing.
-func VisibleTo(resp *IntrospectionResponse, clientID string) bool {
-	if !resp.Active {
-		return true
-	}
-	if resp.ClientID == clientID {
-		return true
-	}
-	for _, a := range resp.Audience {
-		if a == clientID {
-			return true
-		}
-	}
-	return false
-}
-
 // parseTokenForm reads the form that introspection and revocation share:
 // a required "token" and optional others.
 func parseTokenForm(r *http.Request) (url.Values, string, error) {

@@ -1,5 +1,7 @@
 package oauth2
 
+import "slices"
+
 // Which tokens the public introspection endpoint shows the calling client
 // (oauth2.introspection.visibility, a Signet key). RFC 7662 section 4
 // leaves it to the server and warns against letting any caller probe any
@@ -28,7 +30,7 @@ func Visible(rule string, resp *IntrospectionResponse, clientID string) bool {
 		return true
 	case rule == VisibilityClient:
 		return resp.ClientID == clientID
-	default:
-		return VisibleTo(resp, clientID)
+	default: // client_or_audience
+		return resp.ClientID == clientID || slices.Contains(resp.Audience, clientID)
 	}
 }

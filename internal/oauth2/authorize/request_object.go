@@ -45,6 +45,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,11 +84,8 @@ const (
 	maxObjectParams = 100
 )
 
-// KeyFetcher returns the keys published at a client's jwks_uri;
-// *assertion.Fetcher implements it.
-type KeyFetcher interface {
-	Keys(ctx context.Context, uri, kid string) ([]jose.JSONWebKey, error)
-}
+// KeyFetcher returns the keys at a client's jwks_uri.
+type KeyFetcher = assertion.KeyFetcher
 
 // RequestObjects resolves request objects. HTTP fetches request_uri values;
 // in production it is httpx.NewOutboundClient with RequestURITimeout, so
@@ -227,22 +225,14 @@ func (o *RequestObjects) verify(ctx context.Context, raw string, c *client.Clien
 
 // clientKeys are c's registered jwks, or those at its jwks_uri.
 func (o *RequestObjects) clientKeys(ctx context.Context, c *client.Client, kid string) (assertion.Keys, *httpx.Error) {
-	var (
-		keys []jose.JSONWebKey
-		err  error
-	)
+	keys, err := assertion.ClientKeys(ctx, o.JWKS, c.JWKS, c.JWKSURI, kid)
 	switch {
-	case len(c.JWKS) > 0:
-		keys, err = assertion.ParseKeySet(c.JWKS)
-	case c.JWKSURI != "":
-		keys, err = o.JWKS.Keys(ctx, c.JWKSURI, kid)
-	default:
+	case errors.Is(err, assertion.ErrNoClientKeys):
 		return assertion.Keys{}, InvalidRequestObject("The client has registered no jwks or jwks_uri to verify request objects with.")
-	}
-	if err != nil {
+	case err != nil:
 		return assertion.Keys{}, InvalidRequestObject("The client's keys could not be read.").Because(err)
 	}
-	return assertion.Keys{Public: keys}, nil
+	return keys, nil
 }
 
 // checkObjectClaims applies the claim rules of the file comment.

@@ -113,11 +113,8 @@ func methodAlgs(method string) []jose.SignatureAlgorithm {
 	return nil
 }
 
-// KeyFetcher returns the keys at a client's jwks_uri; *assertion.Fetcher
-// implements it.
-type KeyFetcher interface {
-	Keys(ctx context.Context, uri, kid string) ([]jose.JSONWebKey, error)
-}
+// KeyFetcher returns the keys at a client's jwks_uri.
+type KeyFetcher = assertion.KeyFetcher
 
 // AssertionDeps are the inputs of NewAssertions.
 type AssertionDeps struct {
@@ -240,22 +237,11 @@ func (v *Assertions) keysFor(ctx context.Context, c *client.Client, tok *asserti
 
 // publicKeys are the client's registered jwks, or those at its jwks_uri.
 func (v *Assertions) publicKeys(ctx context.Context, c *client.Client, kid string) (assertion.Keys, error) {
-	var (
-		keys []jose.JSONWebKey
-		err  error
-	)
-	switch {
-	case len(c.JWKS) > 0:
-		keys, err = assertion.ParseKeySet(c.JWKS)
-	case c.JWKSURI != "":
-		keys, err = v.jwks.Keys(ctx, c.JWKSURI, kid)
-	default:
-		err = errors.New("client has neither jwks nor jwks_uri")
-	}
+	keys, err := assertion.ClientKeys(ctx, v.jwks, c.JWKS, c.JWKSURI, kid)
 	if err != nil {
 		return assertion.Keys{}, oauth2.InvalidClient(assertionFailed).Because(err)
 	}
-	return assertion.Keys{Public: keys}, nil
+	return keys, nil
 }
 
 // secretKeys opens the current secret and the rotated ones, in that order.

@@ -27,6 +27,7 @@ func signetAdditions() map[string]bool {
 		// The development identity app: --dev without urls.login/consent/logout only.
 		"GET /dev/login": true, "POST /dev/login": true, "GET /dev/consent": true,
 		"POST /dev/consent": true, "GET /dev/logout": true, "POST /dev/logout": true,
+		"GET /dev/device": true, "POST /dev/device": true, "GET /dev/device/done": true,
 	}
 }
 

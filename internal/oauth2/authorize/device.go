@@ -140,17 +140,8 @@ func (a *Endpoint) afterDevice(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return nil, err
 	}
-	if err := f.RequestLogin(sessionID, remembered); err != nil {
-		return nil, err
-	}
-	challenge, err := a.Sealer.Seal(f, flow.PurposeLoginChallenge)
-	if err != nil {
-		return nil, err
-	}
 	clearCookie(w, cfg, deviceCSRFName(cfg))
-	setCSRFCookie(w, cfg, loginCSRFName(cfg), csrf)
-	a.observe(oauth2.FlowLogin, oauth2.FlowStarted)
-	return appRedirect(cfg.URLs.Login, "login_challenge", challenge), nil
+	return a.toLogin(w, cfg, f, csrf, sessionID, remembered)
 }
 
 // deviceReply is where the answers of a device flow go: urls.device.

@@ -179,6 +179,13 @@ func (a *Endpoint) start(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return nil, err
 	}
+	return a.toLogin(w, cfg, f, csrf, sessionID, remembered)
+}
+
+// toLogin moves f to the login step and sends the browser to urls.login
+// with the sealed login_challenge, its CSRF cookie beside it.
+func (a *Endpoint) toLogin(w http.ResponseWriter, cfg *config.Config, f *flow.Flow, csrf, sessionID string,
+	remembered *flow.RememberedLogin) (*Redirect, error) {
 	if err := f.RequestLogin(sessionID, remembered); err != nil {
 		return nil, err
 	}

@@ -3,13 +3,11 @@ package oauth2
 import (
 	"context"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
-	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/token"
 )
 
@@ -75,34 +73,15 @@ func (g *ClientCredentials) Exchange(ctx context.Context, req *TokenRequest, c *
 	if err != nil {
 		return nil, err
 	}
-	requestID, err := secret.RandomString(g.Rand, 16)
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	hook := &HookInput{
-		GrantType: GrantClientCredentials, Client: c, Subject: c.ID, RequestID: requestID,
-		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: audience, Form: req.Form,
-	}
-	if err := g.Hooks.Apply(ctx, hook); err != nil {
-		return nil, err
-	}
 	now := g.Now()
-	lifespan := clientCredentialsLifespan(c, cfg)
-	claims := token.Claims{
+	return accessOnly{Rand: g.Rand, Hooks: g.Hooks, Issuer: g.Issuer}.issue(ctx, &HookInput{
+		GrantType: GrantClientCredentials, Client: c, Subject: c.ID,
+		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: audience, Form: req.Form,
+	}, token.Claims{
 		ClientID: c.ID, Subject: c.ID, Scopes: scopes, Audience: audience,
 		GrantType: GrantClientCredentials, Issuer: cfg.URLs.Self.Issuer,
-		IssuedAt: now, ExpiresAt: now.Add(lifespan), RequestID: requestID, Ext: hook.AccessTokenClaims,
-	}
-	raw, _, err := g.Issuer.Access(ctx, claims, AccessTokenStrategy(c, cfg))
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	return &TokenResponse{
-		AccessToken: raw,
-		TokenType:   TokenTypeBearer,
-		ExpiresIn:   int64(lifespan / time.Second),
-		Scope:       strings.Join(scopes, " "),
-	}, nil
+		IssuedAt: now, ExpiresAt: now.Add(clientCredentialsLifespan(c, cfg)),
+	}, AccessTokenStrategy(c, cfg))
 }
 
 // grantScopes decides the granted scope of a client_credentials request.

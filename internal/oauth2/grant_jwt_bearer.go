@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -14,7 +13,6 @@ import (
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
-	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 	"github.com/signet-oidc/signet/internal/trust"
@@ -119,31 +117,14 @@ func (g *JWTBearer) Exchange(ctx context.Context, req *TokenRequest, c *client.C
 	if err := g.spend(ctx, v.claims); err != nil {
 		return nil, err
 	}
-	requestID, err := secret.RandomString(g.Rand, 16)
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	hook := &HookInput{
-		GrantType: GrantJWTBearer, Client: c, Subject: v.claims.Subject, RequestID: requestID,
-		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: audience, Form: req.Form,
-	}
-	if err := g.Hooks.Apply(ctx, hook); err != nil {
-		return nil, err
-	}
 	ttl := Lifespan(c.JwtBearerGrantAccessTokenLifespan, cfg.TTL.AccessToken, DefaultAccessTTL)
-	claims := token.Claims{
+	return accessOnly{Rand: g.Rand, Hooks: g.Hooks, Issuer: g.Issuer}.issue(ctx, &HookInput{
+		GrantType: GrantJWTBearer, Client: c, Subject: v.claims.Subject,
+		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: audience, Form: req.Form,
+	}, token.Claims{
 		ClientID: c.ID, Subject: v.claims.Subject, Scopes: scopes, Audience: audience,
-		GrantType: GrantJWTBearer, Issuer: cfg.URLs.Self.Issuer,
-		IssuedAt: now, ExpiresAt: now.Add(ttl), RequestID: requestID, Ext: hook.AccessTokenClaims,
-	}
-	raw, _, err := g.Issuer.Access(ctx, claims, AccessTokenStrategy(c, cfg))
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	return &TokenResponse{
-		AccessToken: raw, TokenType: TokenTypeBearer,
-		ExpiresIn: int64(ttl / time.Second), Scope: strings.Join(scopes, " "),
-	}, nil
+		GrantType: GrantJWTBearer, Issuer: cfg.URLs.Self.Issuer, IssuedAt: now, ExpiresAt: now.Add(ttl),
+	}, AccessTokenStrategy(c, cfg))
 }
 
 // vouched is a verified assertion and the trust relationships whose keys

@@ -14,7 +14,6 @@ import (
 	"github.com/signet-oidc/signet/internal/client"
 	"github.com/signet-oidc/signet/internal/config"
 	"github.com/signet-oidc/signet/internal/httpx"
-	"github.com/signet-oidc/signet/internal/secret"
 	"github.com/signet-oidc/signet/internal/storage"
 	"github.com/signet-oidc/signet/internal/token"
 )
@@ -166,31 +165,20 @@ func (g *TokenExchange) Exchange(ctx context.Context, req *TokenRequest, c *clie
 			}
 		}
 	}
-	requestID, err := secret.RandomString(g.Rand, 16)
-	if err != nil {
-		return nil, ServerError(err)
-	}
-	hook := &HookInput{
-		GrantType: GrantTokenExchange, Client: c, Subject: subject.Subject, RequestID: requestID,
+	resp, err := accessOnly{Rand: g.Rand, Hooks: g.Hooks, Issuer: g.Issuer}.issue(ctx, &HookInput{
+		GrantType: GrantTokenExchange, Client: c, Subject: subject.Subject,
 		RequestedScopes: req.Scopes, GrantedScopes: scopes, GrantedAudience: audience, Form: req.Form,
 		AccessTokenClaims: carriedExt(subject),
-	}
-	if err := g.Hooks.Apply(ctx, hook); err != nil {
-		return nil, err
-	}
-	claims := token.Claims{
+	}, token.Claims{
 		ClientID: c.ID, Subject: subject.Subject, Scopes: scopes, Audience: audience,
 		GrantType: GrantTokenExchange, Issuer: cfg.IssuerURL(), IssuedAt: now, ExpiresAt: expires,
-		RequestID: requestID, Ext: hook.AccessTokenClaims, Act: actClaim(subject, actor),
-	}
-	raw, _, err := g.Issuer.Access(ctx, claims, strategy)
+		Act: actClaim(subject, actor),
+	}, strategy)
 	if err != nil {
-		return nil, ServerError(err)
+		return nil, err
 	}
-	return &TokenResponse{
-		AccessToken: raw, TokenType: TokenTypeBearer, IssuedTokenType: issuedType,
-		ExpiresIn: int64(expires.Sub(now) / time.Second), Scope: strings.Join(scopes, " "),
-	}, nil
+	resp.IssuedTokenType = issuedType
+	return resp, nil
 }
 
 // requestedTokenType maps requested_token_type onto an access token

@@ -104,7 +104,7 @@ func (f *deviceCodeFlags) run(ctx context.Context, env Env) error {
 	}
 	fmt.Fprintf(env.Stderr, "Open %s and enter the code %s\n(or open %s)\nWaiting up to %s (Ctrl-C cancels)...\n",
 		da.VerificationURI, da.UserCode, da.VerificationURIComplete, f.timeout)
-	tok, err := api.pollDevice(ctx, id, secret, da)
+	tok, err := api.pollDevice(ctx, id, secret, da, time.After)
 	if err != nil {
 		return err
 	}
@@ -168,8 +168,10 @@ func (c *apiClient) deviceAuth(ctx context.Context, id, secret string, scope, au
 
 // pollDevice polls until the tokens come, the user refuses, the code
 // expires or ctx ends. It waits the interval before every poll, as
-// section 3.4 asks, and grows it at every slow_down.
-func (c *apiClient) pollDevice(ctx context.Context, id, secret string, da *deviceAuthorization) (*tokenResponse, error) {
+// section 3.4 asks, and grows it at every slow_down. after is time.After
+// (tests pass one that records the waits and returns at once).
+func (c *apiClient) pollDevice(ctx context.Context, id, secret string, da *deviceAuthorization,
+	after func(time.Duration) <-chan time.Time) (*tokenResponse, error) {
 	interval := time.Duration(da.Interval) * time.Second
 	if interval <= 0 {
 		interval = defaultPollInterval
@@ -178,7 +180,7 @@ func (c *apiClient) pollDevice(ctx context.Context, id, secret string, da *devic
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("gave up waiting for the user: %w", ctx.Err())
-		case <-time.After(interval):
+		case <-after(interval):
 		}
 		form := url.Values{"grant_type": {client.GrantDeviceCode}, "device_code": {da.DeviceCode}}
 		var tok tokenResponse

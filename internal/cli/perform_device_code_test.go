@@ -6,9 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signet-oidc/signet/internal/signettest"
 )
@@ -109,5 +112,48 @@ func TestPerformDeviceCodeBadFlags(t *testing.T) {
 		if code == 0 || out.Len() != 0 {
 			t.Errorf("%s: exit %d, stdout %q; want a failure and no output", name, code, out.String())
 		}
+	}
+}
+
+// TestPollDeviceSlowDown: the command waits the server's interval before
+// every poll, adds 5 seconds at each slow_down (RFC 8628 section 3.5) and
+// keeps the longer interval afterwards.
+func TestPollDeviceSlowDown(t *testing.T) {
+	t.Parallel()
+	answers := []string{"authorization_pending", "slow_down", "authorization_pending", "slow_down", ""}
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("device_code") != "dc" {
+			t.Errorf("poll without the device code: %v %v", err, r.PostForm)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		code := answers[polls]
+		polls++
+		if code == "" {
+			_, _ = io.WriteString(w, `{"access_token":"at","token_type":"bearer","expires_in":60}`)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"`+code+`"}`)
+	}))
+	defer srv.Close()
+	base, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []time.Duration
+	now := make(chan time.Time, 1)
+	after := func(d time.Duration) <-chan time.Time {
+		waits = append(waits, d)
+		now <- time.Time{}
+		return now
+	}
+	tok, err := newAPIClient(base).pollDevice(context.Background(), "device", "", &deviceAuthorization{DeviceCode: "dc", Interval: 2}, after)
+	if err != nil || tok.AccessToken != "at" {
+		t.Fatalf("pollDevice = %+v, %v", tok, err)
+	}
+	want := []time.Duration{2 * time.Second, 2 * time.Second, 7 * time.Second, 7 * time.Second, 12 * time.Second}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("waits = %v, want %v", waits, want)
 	}
 }

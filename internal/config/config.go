@@ -247,12 +247,34 @@ type OAuth2 struct {
 	DPoP DPoP `koanf:"dpop"`
 	// PushedAuthorizationRequests is Signet's own section (RFC 9126).
 	PushedAuthorizationRequests PushedAuthorizationRequests `koanf:"pushed_authorization_requests"`
+	// RequestObjects and TokenExchange are Signet's own sections: RFC 9101
+	// and RFC 8693 can be switched off.
+	RequestObjects RequestObjects `koanf:"request_objects"`
+	TokenExchange  TokenExchange  `koanf:"token_exchange"`
+}
+
+// RequestObjects configures request and request_uri at /oauth2/auth and
+// /oauth2/par (RFC 9101). Read at start-up.
+type RequestObjects struct {
+	// Enabled accepts request objects and advertises them; when false
+	// they are refused with request_not_supported and
+	// request_uri_not_supported (OIDC Core 3.1.2.6).
+	Enabled bool `koanf:"enabled"`
+}
+
+// TokenExchange configures the RFC 8693 grant. Read at start-up.
+type TokenExchange struct {
+	// Enabled mounts the grant; when false it is unsupported_grant_type.
+	Enabled bool `koanf:"enabled"`
 }
 
 // Introspection configures POST /oauth2/introspect (Signet only).
 type Introspection struct {
 	// Visibility is client_or_audience (default), client or any.
 	Visibility string `koanf:"visibility"`
+	// PublicEnabled mounts POST /oauth2/introspect on the public port and
+	// advertises it. Read at start-up.
+	PublicEnabled bool `koanf:"public_enabled"`
 }
 
 // DPoP configures sender-constrained tokens (RFC 9449). Read at start-up.
@@ -271,6 +293,9 @@ type DPoP struct {
 
 // PushedAuthorizationRequests configures POST /oauth2/par (docs/par.md).
 type PushedAuthorizationRequests struct {
+	// Enabled mounts the endpoint and accepts its request_uri values at
+	// /oauth2/auth. Read at start-up.
+	Enabled bool `koanf:"enabled"`
 	// Required refuses authorization requests that were not pushed, for
 	// every client (a client can require it for itself).
 	Required bool `koanf:"required"`
@@ -320,6 +345,9 @@ type HookAuthConfig struct {
 }
 
 type DeviceAuthorization struct {
+	// Enabled (Signet only) mounts the grant, its two public endpoints
+	// and the admin accept. Read at start-up.
+	Enabled              bool          `koanf:"enabled"`
 	TokenPollingInterval time.Duration `koanf:"token_polling_interval"`
 	UserCode             UserCode      `koanf:"user_code"`
 	// BruteForce bounds user code guessing (Signet only).

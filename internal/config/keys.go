@@ -282,8 +282,18 @@ func oauth2Keys() []Key {
 		// Which tokens the public introspection endpoint shows a client
 		// (docs/introspection.md).
 		str("oauth2.introspection.visibility").enum("client_or_audience", "client", "any").def("client_or_audience").signetOnly(),
+		// Public POST /oauth2/introspect (RFC 7662 for clients); the admin
+		// endpoint is always served.
+		boolean("oauth2.introspection.public_enabled").def(true).signetOnly(),
 		// Pushed authorization requests (RFC 9126, docs/par.md).
+		boolean("oauth2.pushed_authorization_requests.enabled").def(true).signetOnly(),
 		boolean("oauth2.pushed_authorization_requests.required").signetOnly(),
+		// Request objects (RFC 9101, docs/request-objects.md), token
+		// exchange (RFC 8693, docs/token-exchange.md) and the device grant
+		// (RFC 8628), each on unless switched off; read at start-up.
+		boolean("oauth2.request_objects.enabled").def(true).signetOnly(),
+		boolean("oauth2.token_exchange.enabled").def(true).signetOnly(),
+		boolean("oauth2.device_authorization.enabled").def(true).signetOnly(),
 		duration("oauth2.pushed_authorization_requests.ttl").positive().def("90s").signetOnly(),
 	}
 	t = append(t, hookKeys("oauth2.refresh_token_hook")...)

@@ -77,6 +77,10 @@ func Validate(c *Config) error {
 		ps = append(ps, hookProblems(key, h)...)
 	}
 	ps = append(ps, rotationProblems(c)...)
+	if par := c.OAuth2.PushedAuthorizationRequests; par.Required && !par.Enabled {
+		add("oauth2.pushed_authorization_requests.required",
+			"cannot be true while oauth2.pushed_authorization_requests.enabled is false: no client could authorize")
+	}
 	if len(ps) == 0 {
 		return nil
 	}

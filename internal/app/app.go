@@ -171,13 +171,18 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		// grant_types and an issuer through the trust admin API.
 		&oauth2.JWTBearer{Trust: db, Replay: db, Issuer: issuer, Config: live.Get, Now: o.now,
 			Rand: o.rand, Hooks: hooks},
-		// RFC 8628: always mounted, as in Hydra; a client opts in through grant_types.
-		&oauth2.DeviceCode{Devices: db, Codes: db, Issuer: issuer, IDTokens: idTokens, DeviceCodes: deviceFormat,
-			RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Hooks: hooks},
-		// RFC 8693: always mounted; a client opts in through grant_types
-		// and its token_exchange policy.
-		&oauth2.TokenExchange{Tokens: db, Opaque: opaque, JWT: jwtAT, IDTokens: idTokens, Trust: db, Replay: db,
-			Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Hooks: hooks},
+	}
+	// RFC 8628: mounted unless oauth2.device_authorization.enabled is
+	// false (Hydra always mounts it); a client opts in through grant_types.
+	if cfg.OAuth2.DeviceAuthorization.Enabled {
+		grants = append(grants, &oauth2.DeviceCode{Devices: db, Codes: db, Issuer: issuer, IDTokens: idTokens,
+			DeviceCodes: deviceFormat, RefreshFormat: refreshFormat, Config: live.Get, Now: o.now, Hooks: hooks})
+	}
+	// RFC 8693: mounted unless oauth2.token_exchange.enabled is false; a
+	// client opts in through grant_types and its token_exchange policy.
+	if cfg.OAuth2.TokenExchange.Enabled {
+		grants = append(grants, &oauth2.TokenExchange{Tokens: db, Opaque: opaque, JWT: jwtAT, IDTokens: idTokens,
+			Trust: db, Replay: db, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Hooks: hooks})
 	}
 	// The login and consent flow: challenges and verifiers are sealed with
 	// the system secret; the session cookie with secrets.cookie when set.
@@ -228,11 +233,23 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			DisallowPrivateIPRanges: cfg.Clients.HTTP.DisallowPrivateIPRanges,
 			ExceptionURLs:           cfg.Clients.HTTP.PrivateIPExceptionURLs})}
 	parFormat := token.OpaqueFormat{Prefix: authorize.PushedRefPrefix, MACKeys: macKeys, Rand: o.rand}
+	// Each switch leaves its part nil, which the endpoints read as "not
+	// supported" (switches.go).
+	sw := switchesOf(cfg)
+	if !sw.requestObjects {
+		objects = nil
+	}
+	var pushed authorize.PushedStore
+	if sw.pushed {
+		pushed = db
+	}
 
 	deviceVerifyURL := cfg.PublicEndpoint("/oauth2/device/verify")
-	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now,
-		Device: &flow.DeviceCodes{Store: db, UserCodes: userCodes, VerifyURL: deviceVerifyURL,
-			Limiter: userCodeLimiter(cfg, o.now)}}
+	loginConsent := &flow.Admin{Sealer: sealer, Clients: db, AuthorizeURL: cfg.PublicEndpoint("/oauth2/auth"), Now: o.now}
+	if sw.device {
+		loginConsent.Device = &flow.DeviceCodes{Store: db, UserCodes: userCodes, VerifyURL: deviceVerifyURL,
+			Limiter: userCodeLimiter(cfg, o.now)}
+	}
 	logoutAdmin := &flow.LogoutAdmin{Sealer: sealer, Clients: db, LogoutURL: logoutURL, Now: o.now}
 
 	h := handlers{
@@ -251,7 +268,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 			Codes: db, RefreshFormat: refreshFormat, Now: o.now},
 		authorize: &authorize.Endpoint{Clients: db, Flows: db, Codes: db, Sealer: sealer, Sessions: sessions,
 			CodeFormat: codeFormat, IDTokens: idTokens, Issuer: issuer, Config: live.Get, Now: o.now, Rand: o.rand, Log: log,
-			Observer: meters, Devices: db, Pushed: db, PushedFormat: parFormat, Objects: objects},
+			Observer: meters, Devices: db, Pushed: pushed, PushedFormat: parFormat, Objects: objects},
 		par: &authorize.PAR{Auth: auth, Store: db, Format: parFormat, Objects: objects, Config: live.Get,
 			Now: o.now, DPoP: dpop, DPoPURL: cfg.PublicEndpoint("/oauth2/par")},
 		deviceAuth: &oauth2.DeviceAuthorization{Auth: auth, Store: db, DeviceCodes: deviceFormat, UserCodes: userCodes,
@@ -267,6 +284,7 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, o optio
 		trustAdmin:   &trust.Admin{Store: db, Now: o.now, Rand: o.rand},
 		registration: &client.Registration{Admin: clients, Config: live.Get},
 		metrics:      meters.Handler(),
+		switches:     sw,
 	}
 	if devIdentity {
 		// The dev pages decide through the same values the admin API uses.
@@ -349,19 +367,23 @@ func features(cfg *config.Config, gs []oauth2.Grant) oidc.Features {
 		IDTokenAlgs:   jwk.SigningAlgorithms(),
 		SubjectTypes:  subjectTypes(cfg.OIDC.SubjectIdentifiers.SupportedTypes),
 		Revocation:    true,
-		Introspection: true,
+		Introspection: cfg.OAuth2.Introspection.PublicEnabled, // the public endpoint
 		// RFC 9701 responses are signed by hydra.jwt.access-token, whose
 		// keys may have any of these algorithms.
 		IntrospectionSigningAlgs: jwk.SigningAlgorithms(),
 		Registration:             cfg.OIDC.DynamicClientRegistration.Enabled,
 		// RFC 9207: the authorization endpoint always sends iss.
 		IssuerIdentification: true,
-		// RFC 9101 and RFC 9126: always mounted; a client or the operator
-		// may require pushed requests.
-		RequestObjects:           true,
-		RequestObjectSigningAlgs: authorize.RequestObjectSigningAlgs(),
-		PushedRequests:           true,
-		RequirePushedRequests:    cfg.OAuth2.PushedAuthorizationRequests.Required,
+		// RFC 9101 and RFC 9126: on unless switched off; a client or the
+		// operator may require pushed requests.
+		RequestObjects:        cfg.OAuth2.RequestObjects.Enabled,
+		PushedRequests:        cfg.OAuth2.PushedAuthorizationRequests.Enabled,
+		RequirePushedRequests: cfg.OAuth2.PushedAuthorizationRequests.Required,
+		// RFC 8628: the device_code grant type comes from the grant table.
+		DeviceAuthorization: cfg.OAuth2.DeviceAuthorization.Enabled,
+	}
+	if f.RequestObjects {
+		f.RequestObjectSigningAlgs = authorize.RequestObjectSigningAlgs()
 	}
 	if cfg.OAuth2.DPoP.Enabled { // RFC 9449
 		f.DPoPSigningAlgs = oauth2.DPoPSigningAlgs()

@@ -47,6 +47,8 @@ type handlers struct {
 	trustAdmin *trust.Admin
 	// The development identity app (issue 6); nil unless it runs.
 	devIdentity *devapp.App
+	// switches says which optional specifications are mounted (switches.go).
+	switches switches
 }
 
 // routeTable is a ServeMux that remembers its patterns, so tests can hold
@@ -72,11 +74,17 @@ func (h handlers) publicRoutes() *routeTable {
 	mux.Handle("GET /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/auth", oauth(h.authorize.Handle))
 	mux.Handle("POST /oauth2/token", oauth(h.token.Handle))
-	mux.Handle("POST /oauth2/device/auth", oauth(h.deviceAuth.Handle))
-	mux.Handle("GET /oauth2/device/verify", oauth(h.authorize.HandleDevice))
-	mux.Handle("POST /oauth2/par", oauth(h.par.Handle))
+	if h.switches.device {
+		mux.Handle("POST /oauth2/device/auth", oauth(h.deviceAuth.Handle))
+		mux.Handle("GET /oauth2/device/verify", oauth(h.authorize.HandleDevice))
+	}
+	if h.switches.pushed {
+		mux.Handle("POST /oauth2/par", oauth(h.par.Handle))
+	}
 	mux.Handle("POST /oauth2/revoke", oauth(h.revoke.Handle))
-	mux.Handle("POST /oauth2/introspect", oauth(h.introspect.HandleClient))
+	if h.switches.publicIntrospection {
+		mux.Handle("POST /oauth2/introspect", oauth(h.introspect.HandleClient))
+	}
 	mux.Handle("GET /userinfo", oauth(h.userinfo.Handle))
 	mux.Handle("POST /userinfo", oauth(h.userinfo.Handle))
 	mux.Handle("GET /oauth2/sessions/logout", oauth(h.logout.Handle))

@@ -5,9 +5,10 @@ package oidc
 //
 // The document is built once from the configuration and the feature table
 // and served as pre-encoded bytes: it costs no database round trip and no
-// marshalling per request. It lists what Signet serves; the contract's
+// marshalling per request. It lists what Signet serves. The contract's
 // oidcConfiguration marks authorization_endpoint and
-// device_authorization_endpoint as required, so they are always present.
+// device_authorization_endpoint as required: the first is always present,
+// the second unless the operator switched the device grant off.
 
 import (
 	"encoding/json"
@@ -71,6 +72,8 @@ type Features struct {
 	// RequirePushedRequests says every client must use it.
 	PushedRequests        bool
 	RequirePushedRequests bool
+	// DeviceAuthorization mounts POST /oauth2/device/auth (RFC 8628).
+	DeviceAuthorization bool
 }
 
 // DefaultClaims are the claims the code flow issues (OIDC Core 2 and 5.1
@@ -88,7 +91,7 @@ func DefaultScopes() []string { return []string{"offline_access", "offline", "op
 type Metadata struct {
 	Issuer                             string   `json:"issuer"`
 	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
-	DeviceAuthorizationEndpoint        string   `json:"device_authorization_endpoint"`
+	DeviceAuthorizationEndpoint        string   `json:"device_authorization_endpoint,omitempty"`
 	TokenEndpoint                      string   `json:"token_endpoint"`
 	JWKSURI                            string   `json:"jwks_uri"`
 	RevocationEndpoint                 string   `json:"revocation_endpoint,omitempty"`
@@ -138,7 +141,6 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 	m := Metadata{
 		Issuer:                            issuer,
 		AuthorizationEndpoint:             base + "/oauth2/auth",
-		DeviceAuthorizationEndpoint:       base + "/oauth2/device/auth",
 		TokenEndpoint:                     base + "/oauth2/token",
 		JWKSURI:                           base + "/.well-known/jwks.json",
 		SubjectTypesSupported:             f.SubjectTypes,
@@ -159,6 +161,9 @@ func BuildMetadata(issuer, publicURL string, f Features) Metadata {
 		m.RequestParameterSupported, m.RequestURIParameterSupported = true, true
 		m.RequireRequestURIRegistration = true
 		m.RequestObjectSigningAlgValuesSupported = f.RequestObjectSigningAlgs
+	}
+	if f.DeviceAuthorization {
+		m.DeviceAuthorizationEndpoint = base + "/oauth2/device/auth"
 	}
 	if f.PushedRequests {
 		m.PushedAuthorizationRequestEndpoint = base + "/oauth2/par"

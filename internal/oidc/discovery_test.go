@@ -130,3 +130,14 @@ func TestDiscoveryRequestObjectsAndPAR(t *testing.T) {
 		t.Errorf("advertised without the features: %v", m)
 	}
 }
+
+// RFC 8628 section 4: the endpoint is advertised exactly when the device
+// grant is mounted (oauth2.device_authorization.enabled).
+func TestDiscoveryDeviceAuthorization(t *testing.T) {
+	if m := discoveryDoc(t, Features{DeviceAuthorization: true}); m["device_authorization_endpoint"] != "https://id.example/oauth2/device/auth" {
+		t.Errorf("device_authorization_endpoint = %v", m["device_authorization_endpoint"])
+	}
+	if m := discoveryDoc(t, Features{}); m["device_authorization_endpoint"] != nil {
+		t.Errorf("advertised without the feature: %v", m["device_authorization_endpoint"])
+	}
+}

@@ -205,6 +205,14 @@ func isPushedURI(uri string) bool { return strings.HasPrefix(uri, pushedURIPrefi
 // returns the pushed parameters. Its errors are for the error page.
 func (a *Endpoint) consumePushed(ctx context.Context, uri, clientID string) (url.Values, error) {
 	if a.Pushed == nil {
+		// PAR is switched off (oauth2.pushed_authorization_requests.enabled).
+		// Without request objects no request_uri is supported at all (OIDC
+		// Core 3.1.2.6); with them, this one is simply not a usable
+		// reference (RFC 9101 section 6.3).
+		if a.Objects == nil {
+			return nil, httpx.NewError(http.StatusBadRequest, "request_uri_not_supported",
+				"The request_uri parameter is not supported.").WithHint("Pushed authorization requests are not enabled.")
+		}
 		return nil, InvalidRequestURI("Pushed authorization requests are not enabled.")
 	}
 	digest, err := a.PushedFormat.Check(strings.TrimPrefix(uri, pushedURIPrefix))

@@ -47,6 +47,11 @@ func (a *Endpoint) readRequest(ctx context.Context, q url.Values, cfg *config.Co
 		if params, err = a.consumePushed(ctx, q.Get(paramRequestURI), c.ID); err != nil {
 			return nil, nil, err
 		}
+	case requiresPAR(cfg, c) && a.Pushed == nil:
+		// The client requires PAR of itself but the operator switched it
+		// off: fail closed rather than drop the client's requirement.
+		req.problem = oauth2.InvalidRequest("This client must use pushed authorization requests, which this server does not offer.")
+		return req, c, nil
 	case requiresPAR(cfg, c):
 		req.problem = oauth2.InvalidRequest("This client must use pushed authorization requests: POST the request to /oauth2/par and send the request_uri it returns.")
 		return req, c, nil

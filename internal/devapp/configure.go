@@ -33,7 +33,9 @@ func Configure(cfg *config.Config) (*config.Config, bool) {
 	c.URLs.Login = cfg.PublicEndpoint(LoginPath)
 	c.URLs.Consent = cfg.PublicEndpoint(ConsentPath)
 	c.URLs.Logout = cfg.PublicEndpoint(LogoutPath)
-	if d := cfg.URLs.Device; d.Verification == "" && d.Success == "" {
+	// The device pages stand in only while the device grant is on (its
+	// switch is read at start-up, as here).
+	if d := cfg.URLs.Device; cfg.OAuth2.DeviceAuthorization.Enabled && d.Verification == "" && d.Success == "" {
 		c.URLs.Device.Verification = cfg.PublicEndpoint(DevicePath)
 		c.URLs.Device.Success = cfg.PublicEndpoint(DeviceDonePath)
 	}

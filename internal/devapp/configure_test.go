@@ -1,6 +1,8 @@
 package devapp
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/signet-oidc/signet/internal/config"
@@ -56,4 +58,59 @@ func TestConfigure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConfigureDevicePages: the device pages stand in for urls.device.*
+// only while the device grant is on and neither URL is configured.
+func TestConfigureDevicePages(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		enabled        bool
+		verification   string
+		wantVerify     string
+		wantSuccessSet bool
+	}{
+		{name: "grant on, nothing configured", enabled: true, wantVerify: "http://localhost:4444/dev/device", wantSuccessSet: true},
+		{name: "grant on, operator's page configured", enabled: true, verification: "https://app.example/device",
+			wantVerify: "https://app.example/device"},
+		{name: "grant switched off", enabled: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &config.Config{Dev: true}
+			in.URLs.Self.Issuer = "http://localhost:4444/"
+			in.OAuth2.DeviceAuthorization.Enabled = tc.enabled
+			in.URLs.Device.Verification = tc.verification
+			out, on := Configure(in)
+			if !on {
+				t.Fatal("the app must run in dev mode with no login app")
+			}
+			if out.URLs.Device.Verification != tc.wantVerify || (out.URLs.Device.Success != "") != tc.wantSuccessSet {
+				t.Errorf("urls.device = %+v, want verification %q (success set: %v)", out.URLs.Device, tc.wantVerify, tc.wantSuccessSet)
+			}
+		})
+	}
+}
+
+// TestDevicePagesFollowTheSwitch: with the device grant switched off the
+// device pages are not mounted, as its endpoints are not.
+func TestDevicePagesFollowTheSwitch(t *testing.T) {
+	e := newEnv(t, "")
+	// Without a device_challenge the mounted page answers 400, not 404.
+	if code := get(e.handler, DevicePath); code != http.StatusBadRequest {
+		t.Fatalf("GET %s with the grant on = %d, want the page's 400", DevicePath, code)
+	}
+	e.cfg.OAuth2.DeviceAuthorization.Enabled = false
+	mux := http.NewServeMux()
+	e.app.Routes(mux)
+	for _, p := range []string{DevicePath, DeviceDonePath} {
+		if code := get(mux, p); code != http.StatusNotFound {
+			t.Errorf("GET %s with the grant off = %d, want 404", p, code)
+		}
+	}
+}
+
+func get(h http.Handler, path string) int {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Code
 }

@@ -81,9 +81,11 @@ func (a *App) Routes(mux httpx.Mux) {
 	mux.Handle("POST "+ConsentPath, a.page(a.submitConsent))
 	mux.Handle("GET "+LogoutPath, a.page(a.showLogout))
 	mux.Handle("POST "+LogoutPath, a.page(a.submitLogout))
-	mux.Handle("GET "+DevicePath, a.page(a.showDevice))
-	mux.Handle("POST "+DevicePath, a.page(a.submitDevice))
-	mux.Handle("GET "+DeviceDonePath, a.page(a.showDeviceDone))
+	if a.config().OAuth2.DeviceAuthorization.Enabled {
+		mux.Handle("GET "+DevicePath, a.page(a.showDevice))
+		mux.Handle("POST "+DevicePath, a.page(a.submitDevice))
+		mux.Handle("GET "+DeviceDonePath, a.page(a.showDeviceDone))
+	}
 }
 
 // page adapts a handler: a returned error becomes the error page, in words,

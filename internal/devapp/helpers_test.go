@@ -73,6 +73,7 @@ func newEnvWith(t *testing.T, password string, clients client.Store) *testEnv {
 	sealer := flow.NewSealer(keyring, now, 30*time.Minute)
 	cfg := &config.Config{Dev: true}
 	cfg.URLs.Self.Issuer = testPublic
+	cfg.OAuth2.DeviceAuthorization.Enabled = true // the default
 	log := slog.New(slog.DiscardHandler)
 	app := New(Deps{
 		Flows:   &flow.Admin{Sealer: sealer, Clients: clients, AuthorizeURL: authorizeURL, Now: now},

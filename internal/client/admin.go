@@ -143,44 +143,32 @@ func (a *Admin) prepareCreate(c *Client) error {
 
 // Update replaces every field of client id with c (PUT semantics). c.ID
 // must be empty or equal id. An empty c.Secret keeps the stored secret.
+// The fields of c win over any concurrent change of them; what c cannot
+// set (the stored credentials, a rotation among them) is taken from the
+// client as stored when c is written, never from an earlier read.
 func (a *Admin) Update(ctx context.Context, id string, c *Client) (*Client, error) {
 	if c.ID != "" && c.ID != id {
 		return nil, invalidMetadata("The client_id in the body must be empty or match the client_id in the path.")
 	}
-	old, err := a.get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := refuseManaged(old); err != nil {
-		return nil, err
-	}
-	return a.replace(ctx, old, c)
+	return a.modify(ctx, id, "updating client", func(old *Client) (*Client, error) {
+		if err := refuseManaged(old); err != nil {
+			return nil, err
+		}
+		next := *c // prepareReplace changes it; a retry starts from the body again
+		return &next, a.prepareReplace(old, &next)
+	})
 }
 
 // SetLifespans replaces all of client id's token lifespans.
 func (a *Admin) SetLifespans(ctx context.Context, id string, l Lifespans) (*Client, error) {
-	old, err := a.get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := refuseManaged(old); err != nil {
-		return nil, err
-	}
-	next := *old
-	next.Lifespans = l
-	return a.replace(ctx, old, &next)
-}
-
-// replace validates next as the new state of old and stores it, keeping
-// what only the server may set.
-func (a *Admin) replace(ctx context.Context, old, next *Client) (*Client, error) {
-	if err := a.prepareReplace(old, next); err != nil {
-		return nil, err
-	}
-	if err := a.Store.UpdateClient(ctx, stored(next)); err != nil {
-		return nil, storeError(err, "updating client")
-	}
-	return View(next), nil
+	return a.modify(ctx, id, "updating client", func(old *Client) (*Client, error) {
+		if err := refuseManaged(old); err != nil {
+			return nil, err
+		}
+		next := *old
+		next.Lifespans = l
+		return &next, a.prepareReplace(old, &next)
+	})
 }
 
 // prepareReplace readies next, the new state of old, for storage. The

@@ -73,18 +73,18 @@ func (a *Admin) Patch(ctx context.Context, id string, doc []byte) (*Client, erro
 	if err != nil {
 		return nil, err
 	}
-	old, err := a.get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := refuseManaged(old); err != nil {
-		return nil, err
-	}
-	next, err := applyPatch(old, patch)
-	if err != nil {
-		return nil, err
-	}
-	return a.replace(ctx, old, next)
+	// The patch applies to the client as stored when the result is
+	// written: a change that lands meanwhile is patched again, not undone.
+	return a.modify(ctx, id, "updating client", func(old *Client) (*Client, error) {
+		if err := refuseManaged(old); err != nil {
+			return nil, err
+		}
+		next, err := applyPatch(old, patch)
+		if err != nil {
+			return nil, err
+		}
+		return next, a.prepareReplace(old, next)
+	})
 }
 
 // parsePatch checks the document's shape before anything is read from the

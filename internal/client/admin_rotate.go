@@ -49,33 +49,34 @@ func (a *Admin) handleDeleteRotated(w http.ResponseWriter, r *http.Request) erro
 // Clients that authenticate without a secret (none, private_key_jwt) have
 // nothing to rotate: 400.
 func (a *Admin) RotateSecret(ctx context.Context, id string) (*Client, error) {
-	old, err := a.get(ctx, id)
+	// A concurrent rotation makes this one start again from the secret it
+	// stored, so both are kept (up to maxRotatedSecrets) and each caller
+	// gets a secret that authenticates.
+	out, err := a.modify(ctx, id, "rotating client secret", func(old *Client) (*Client, error) {
+		if err := refuseManaged(old); err != nil {
+			return nil, err
+		}
+		if !needsSecret(old.TokenEndpointAuthMethod) {
+			return nil, httpx.BadRequest("The client authenticates with token_endpoint_auth_method %s, which uses no client secret; there is nothing to rotate.", old.TokenEndpointAuthMethod)
+		}
+		next := *old
+		plain, err := mintFor(next.TokenEndpointAuthMethod, a.Rand)
+		if err != nil {
+			return nil, err
+		}
+		hash, sealed, err := a.storedForms(&next, plain)
+		if err != nil {
+			return nil, err
+		}
+		next.Secret, next.SecretHash = plain, hash
+		next.Credentials.SealedSecret = sealed
+		next.Credentials.Rotated = keepRotated(old, a.now())
+		return &next, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseManaged(old); err != nil {
-		return nil, err
-	}
-	if !needsSecret(old.TokenEndpointAuthMethod) {
-		return nil, httpx.BadRequest("The client authenticates with token_endpoint_auth_method %s, which uses no client secret; there is nothing to rotate.", old.TokenEndpointAuthMethod)
-	}
-	next := *old
-	next.UpdatedAt = a.now()
-	plain, err := mintFor(next.TokenEndpointAuthMethod, a.Rand)
-	if err != nil {
-		return nil, err
-	}
-	hash, sealed, err := a.storedForms(&next, plain)
-	if err != nil {
-		return nil, err
-	}
-	next.Secret, next.SecretHash = plain, hash
-	next.Credentials.SealedSecret = sealed
-	next.Credentials.Rotated = keepRotated(old, next.UpdatedAt)
-	if err := a.Store.UpdateClient(ctx, stored(&next)); err != nil {
-		return nil, storeError(err, "rotating client secret")
-	}
-	return View(&next), nil
+	return View(out), nil
 }
 
 // keepRotated returns old's rotated secrets with its current one in front,
@@ -99,21 +100,19 @@ func keepRotated(old *Client, at time.Time) []StoredSecret {
 // DeleteRotatedSecrets forgets client id's rotated secrets, so only the
 // current one authenticates. It is idempotent.
 func (a *Admin) DeleteRotatedSecrets(ctx context.Context, id string) (*Client, error) {
-	old, err := a.get(ctx, id)
+	out, err := a.modify(ctx, id, "deleting rotated client secrets", func(old *Client) (*Client, error) {
+		if err := refuseManaged(old); err != nil {
+			return nil, err
+		}
+		if len(old.Credentials.Rotated) == 0 {
+			return nil, nil // nothing to write
+		}
+		next := *old
+		next.Credentials.Rotated = nil
+		return &next, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseManaged(old); err != nil {
-		return nil, err
-	}
-	if len(old.Credentials.Rotated) == 0 {
-		return View(old), nil // nothing to write
-	}
-	next := *old
-	next.UpdatedAt = a.now()
-	next.Credentials.Rotated = nil
-	if err := a.Store.UpdateClient(ctx, stored(&next)); err != nil {
-		return nil, storeError(err, "deleting rotated client secrets")
-	}
-	return View(&next), nil
+	return View(out), nil
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -31,6 +33,10 @@ type fakeStore struct {
 	mu        sync.Mutex
 	clients   map[string]Client
 	plaintext bool // set if a secret ever reached storage
+	updates   int  // successful UpdateClient calls
+	// afterGet, if set, runs after every GetClient, outside the lock: the
+	// concurrency tests hold readers there to line their reads up.
+	afterGet func()
 }
 
 func newFakeStore() *fakeStore { return &fakeStore{clients: map[string]Client{}} }
@@ -48,21 +54,35 @@ func (s *fakeStore) CreateClient(_ context.Context, c *Client) error {
 
 func (s *fakeStore) GetClient(_ context.Context, id string) (*Client, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	c, ok := s.clients[id]
+	hook := s.afterGet
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	if !ok {
 		return nil, storage.ErrNotFound
 	}
 	return &c, nil
 }
 
-func (s *fakeStore) UpdateClient(_ context.Context, c *Client) error {
+// UpdateClient is the compare-and-swap the SQL store makes (proved by the
+// storage conformance suite): only over the version read.
+func (s *fakeStore) UpdateClient(_ context.Context, c, read *Client) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.clients[c.ID]; !ok {
+	if !c.UpdatedAt.After(read.UpdatedAt) {
+		return errors.New("fake store: updated_at must move forward")
+	}
+	cur, ok := s.clients[c.ID]
+	if !ok {
 		return storage.ErrNotFound
 	}
+	if !cur.UpdatedAt.Equal(read.UpdatedAt) || !reflect.DeepEqual(cur.Credentials, read.Credentials) {
+		return storage.ErrConflict
+	}
 	s.plaintext = s.plaintext || c.Secret != ""
+	s.updates++
 	s.clients[c.ID] = *c
 	return nil
 }

@@ -157,15 +157,19 @@ const (
 
 // write stores next, declared by d, over old (nil: absent when read).
 // Losing a race with another instance is not an error: the client is read
-// again and compared, so concurrent starts converge.
+// again and compared, so concurrent starts converge. This is updateStored's
+// loop with a create when the client is absent: the update is the same
+// compare-and-swap on the version read, so nothing written meanwhile (an
+// admin rotation, another instance's sync) is overwritten unseen.
 func (a *Admin) write(ctx context.Context, d Declared, old, next *Client) (syncOutcome, error) {
-	for range 3 { // each retry follows a concurrent create or delete
+	for range maxUpdateAttempts { // each retry follows a concurrent write
 		var err error
 		switch {
 		case old != nil && sameClient(old, next):
 			return unchanged, nil
 		case old != nil:
-			if err = a.Store.UpdateClient(ctx, stored(next)); err == nil {
+			next.UpdatedAt = laterThan(a.now(), old.UpdatedAt)
+			if err = a.Store.UpdateClient(ctx, stored(next), old); err == nil {
 				return updated, nil
 			}
 		default:
@@ -363,10 +367,15 @@ func (a *Admin) release(ctx context.Context, ds []Declared) ([]string, error) {
 			if c.Credentials.ManagedBy != ManagedByConfig || declared[c.ID] {
 				continue
 			}
-			next := *c
-			next.UpdatedAt = a.now()
-			next.Credentials.ManagedBy = ""
-			if err := a.Store.UpdateClient(ctx, stored(&next)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			_, err := updateStored(ctx, a.Store, a.Now, c.ID, func(old *Client) (*Client, error) {
+				if old.Credentials.ManagedBy != ManagedByConfig {
+					return nil, nil // released meanwhile (another instance)
+				}
+				next := *old
+				next.Credentials.ManagedBy = ""
+				return &next, nil
+			})
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return released, fmt.Errorf("releasing client %q: %w", c.ID, err)
 			}
 			released = append(released, c.ID)

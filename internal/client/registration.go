@@ -83,7 +83,7 @@ func (g *Registration) handleUpdate(w http.ResponseWriter, r *http.Request) erro
 	if err := httpx.DecodeJSON(r, &c, httpx.MaxFormBody, httpx.RejectUnknown); err != nil {
 		return err
 	}
-	out, err := g.Update(r.Context(), old, &c)
+	out, err := g.Update(r.Context(), old.ID, bearerToken(r), &c)
 	if err != nil {
 		return err
 	}
@@ -143,17 +143,50 @@ func (g *Registration) Read(ctx context.Context, id, token string) (*Client, err
 	return g.publicView(c), nil
 }
 
-// Update replaces the registration of old (already authorised) with c, as
-// RFC 7592 section 2.2 says: every field is replaced, and fields left out
-// are reset to their defaults. It returns the view with a new registration
-// access token; the one used for this request stops working.
-func (g *Registration) Update(ctx context.Context, old, c *Client) (*Client, error) {
-	if c.ID != "" && c.ID != old.ID {
+// Update replaces the registration of client id with c for the holder of
+// its registration access token, as RFC 7592 section 2.2 says: every field
+// is replaced, and fields left out are reset to their defaults. It returns
+// the view with a new registration access token; the one used for this
+// request stops working. Of two concurrent updates with the same token one
+// wins, and the other finds its token replaced: 401, as if it came second.
+func (g *Registration) Update(ctx context.Context, id, token string, c *Client) (*Client, error) {
+	if err := g.enabled(); err != nil {
+		return nil, err
+	}
+	if len(id) > maxIDLen || token == "" {
+		return nil, invalidToken(token != "")
+	}
+	if c.ID != "" && c.ID != id {
 		return nil, invalidMetadata("The field client_id must be the client's own client_id.")
 	}
+	newToken, digest, err := g.mintRegistrationToken()
+	if err != nil {
+		return nil, err
+	}
+	out, err := updateStored(ctx, g.Admin.Store, g.Admin.Now, id, func(old *Client) (*Client, error) {
+		if !tokenMatches(old, token) {
+			return nil, invalidToken(true)
+		}
+		next := *c // changed below; a retry starts from the body again
+		if err := g.replaceRegistration(old, &next); err != nil {
+			return nil, err
+		}
+		next.Credentials.RegistrationTokenDigest = digest
+		return &next, nil
+	})
+	if err != nil {
+		return nil, g.storeError(err, "updating registered client")
+	}
+	view := g.publicView(out)
+	view.RegistrationAccessToken = newToken
+	return view, nil
+}
+
+// replaceRegistration readies c, the new registration of old, for storage.
+func (g *Registration) replaceRegistration(old, c *Client) error {
 	if c.Secret != "" {
 		if g.Admin.Hasher.Verify(old.SecretHash, c.Secret) != nil {
-			return nil, invalidMetadata("The field client_secret is chosen by the server; send the current secret or leave it out.")
+			return invalidMetadata("The field client_secret is chosen by the server; send the current secret or leave it out.")
 		}
 		c.Secret = "" // the current secret: no change
 	}
@@ -164,28 +197,15 @@ func (g *Registration) Update(ctx context.Context, old, c *Client) (*Client, err
 		// new client_secret in the response).
 		minted, err := mintFor(AuthClientSecretJWT, g.Admin.Rand)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.Secret = minted
 	}
 	if err := checkAdminOnly(c, old); err != nil {
-		return nil, err
+		return err
 	}
 	dropServerOwned(c, old)
-	if err := g.Admin.prepareReplace(old, c); err != nil {
-		return nil, err
-	}
-	token, digest, err := g.mintRegistrationToken()
-	if err != nil {
-		return nil, err
-	}
-	c.Credentials.RegistrationTokenDigest = digest
-	if err := g.Admin.Store.UpdateClient(ctx, stored(c)); err != nil {
-		return nil, g.storeError(err, "updating registered client")
-	}
-	out := g.publicView(c)
-	out.RegistrationAccessToken = token
-	return out, nil
+	return g.Admin.prepareReplace(old, c)
 }
 
 // Delete removes client id for the holder of its registration access
@@ -233,7 +253,7 @@ func (g *Registration) storeError(err error, doing string) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return invalidToken(true)
 	}
-	return storeError(err, doing)
+	return updateError(err, doing)
 }
 
 func (g *Registration) enabled() error {

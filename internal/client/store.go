@@ -19,8 +19,15 @@ type Store interface {
 	CreateClient(ctx context.Context, c *Client) error
 	// GetClient returns the client or storage.ErrNotFound.
 	GetClient(ctx context.Context, id string) (*Client, error)
-	// UpdateClient replaces every stored field of c.ID; storage.ErrNotFound if absent.
-	UpdateClient(ctx context.Context, c *Client) error
+	// UpdateClient replaces every stored field of c.ID but CreatedAt with
+	// c, a compare-and-swap: only if the stored client is still read, the
+	// version the caller got from GetClient (its UpdatedAt and
+	// Credentials). c.UpdatedAt must be after read.UpdatedAt (to the
+	// microsecond) so that every update makes a new version.
+	// storage.ErrConflict if the client changed since read,
+	// storage.ErrNotFound if absent. Callers retry through updateStored
+	// (the declared-clients sync through its own create-or-update loop).
+	UpdateClient(ctx context.Context, c, read *Client) error
 	// DeleteClient removes the client and, in the same transaction, every
 	// token issued to it; storage.ErrNotFound if absent.
 	DeleteClient(ctx context.Context, id string) error

@@ -80,8 +80,10 @@ func (s *azStore) GetClient(_ context.Context, id string) (*client.Client, error
 	return &cp, nil
 }
 func (s *azStore) CreateClient(context.Context, *client.Client) error { panic("unused") }
-func (s *azStore) UpdateClient(context.Context, *client.Client) error { panic("unused") }
-func (s *azStore) DeleteClient(context.Context, string) error         { panic("unused") }
+func (s *azStore) UpdateClient(context.Context, *client.Client, *client.Client) error {
+	panic("unused")
+}
+func (s *azStore) DeleteClient(context.Context, string) error { panic("unused") }
 func (s *azStore) ListClients(context.Context, client.Filter, storage.Page) ([]*client.Client, storage.PageResult, error) {
 	panic("unused")
 }

@@ -47,8 +47,10 @@ func NewDB() *DB {
 }
 
 func (f *DB) CreateClient(context.Context, *client.Client) error { panic("unused") }
-func (f *DB) UpdateClient(context.Context, *client.Client) error { panic("unused") }
-func (f *DB) DeleteClient(context.Context, string) error         { panic("unused") }
+func (f *DB) UpdateClient(context.Context, *client.Client, *client.Client) error {
+	panic("unused")
+}
+func (f *DB) DeleteClient(context.Context, string) error { panic("unused") }
 func (f *DB) ListClients(context.Context, client.Filter, storage.Page) ([]*client.Client, storage.PageResult, error) {
 	panic("unused")
 }

@@ -12,9 +12,10 @@ import (
 
 // Re-encryption of sealed client secrets (client.ResealStore): a keyset
 // walk over the clients that have a credentials column, and a
-// compare-and-swap of that one column. The comparison is on the stored
-// JSON text, which credentialsColumn encodes deterministically; MySQL's
-// column is utf8mb4_bin and PostgreSQL's default collation compares
+// compare-and-swap of that one column, with the comparison UpdateClient
+// makes too (clientVersionIs in clients.go): on the stored JSON text,
+// which credentialsColumn encodes deterministically; MySQL's column is
+// utf8mb4_bin and PostgreSQL's default collation compares
 // deterministically, so "equal" means byte-equal on every database.
 
 type credentialsSQL struct {
@@ -25,7 +26,7 @@ func buildCredentialsSQL(d dialect) credentialsSQL {
 	return credentialsSQL{
 		after: d.rebind("SELECT client_id, credentials FROM clients WHERE credentials IS NOT NULL AND client_id > ?" +
 			" ORDER BY client_id LIMIT ?"),
-		swap: d.rebind("UPDATE clients SET credentials = ? WHERE client_id = ? AND credentials = ?"),
+		swap: d.rebind("UPDATE clients SET credentials = ? WHERE client_id = ? AND " + sameCredentials),
 	}
 }
 
@@ -40,12 +41,13 @@ func (s *Store) CredentialsAfter(ctx context.Context, id string, limit int) ([]c
 
 // SwapCredentials replaces the credentials of client id with next only if
 // they still are old, and reports whether it did. One statement; the rest
-// of the row, updated_at included, is untouched.
+// of the row, updated_at included, is untouched: the new credentials alone
+// make a new version, so an UpdateClient from the version before fails.
 func (s *Store) SwapCredentials(ctx context.Context, id string, old, next client.Credentials) (bool, error) {
 	if !storable(id) || isZeroCredentials(old) {
 		return false, nil
 	}
-	was, err := credentialsColumn(old)
+	was, err := credentialsKey(old)
 	if err != nil {
 		return false, err
 	}

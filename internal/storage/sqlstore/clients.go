@@ -27,7 +27,7 @@ const MaxClientIDLen = 255
 const clientCols = "client_id, client_name, client_owner, secret_hash, doc, credentials, created_at, updated_at"
 
 type clientSQL struct {
-	insert, get, update, delete string
+	insert, get, update, exists, delete string
 	// list holds listVariants over: client_name, client_owner, page token.
 	list []string
 }
@@ -37,7 +37,11 @@ func buildClientSQL(d dialect) clientSQL {
 		insert: d.rebind("INSERT INTO clients (" + clientCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 		get:    d.rebind("SELECT " + clientCols + " FROM clients WHERE client_id = ?"),
 		// created_at is kept: an update replaces the client, not its history.
-		update: d.rebind("UPDATE clients SET client_name = ?, client_owner = ?, secret_hash = ?, doc = ?, credentials = ?, updated_at = ? WHERE client_id = ?"),
+		// The update is a compare-and-swap on the version the caller read
+		// (clientVersionIs).
+		update: d.rebind("UPDATE clients SET client_name = ?, client_owner = ?, secret_hash = ?, doc = ?, credentials = ?, updated_at = ?" +
+			" WHERE client_id = ? AND " + clientVersionIs),
+		exists: d.rebind("SELECT 1 FROM clients WHERE client_id = ?"),
 		delete: d.rebind("DELETE FROM clients WHERE client_id = ?"),
 		list: listVariants(d, "SELECT "+clientCols+" FROM clients WHERE 1 = 1", " ORDER BY client_id LIMIT ?",
 			" AND client_name = ?", " AND client_owner = ?", " AND client_id > ?"),
@@ -129,12 +133,49 @@ func (s *Store) GetClient(ctx context.Context, id string) (*client.Client, error
 	return c, err
 }
 
-// UpdateClient replaces every stored field of c.ID except CreatedAt;
-// storage.ErrNotFound if absent, storage.ErrInvalidValue if a new value
-// cannot be stored. One write.
-func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
+// A client's version is its updated_at and its credentials column: every
+// write of a client changes one of them. UpdateClient moves updated_at
+// strictly forward; SwapCredentials (re-encryption, which changes nothing
+// the API shows) changes only the credentials. Both write only if the
+// stored values are still those the caller read, compared in the one
+// statement that writes, so of two writers that read the same version
+// exactly one succeeds. NULL credentials compare as the empty string,
+// which no JSON text is; credentialsColumn encodes deterministically, so
+// re-encoding what was read gives the stored text. Times are exact to the
+// microsecond on every database (timeArg), so updated_at compares exactly.
+const (
+	sameCredentials = "COALESCE(credentials, '') = ?"
+	clientVersionIs = "updated_at = ? AND " + sameCredentials
+)
+
+// credentialsKey is the value sameCredentials compares with.
+func credentialsKey(cr client.Credentials) (string, error) {
+	v, err := credentialsColumn(cr)
+	if v == nil || err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+// UpdateClient replaces every stored field of c.ID except CreatedAt with
+// c, if the stored client is still the version read (its UpdatedAt and
+// Credentials as GetClient returned them). c.UpdatedAt must be after
+// read.UpdatedAt, to the microsecond, so that every update makes a new
+// version. storage.ErrConflict if the client changed since read,
+// storage.ErrNotFound if it is absent, storage.ErrInvalidValue if a new
+// value cannot be stored. One write; a second query only when nothing was
+// written, to tell the two refusals apart.
+func (s *Store) UpdateClient(ctx context.Context, c, read *client.Client) error {
 	if !storable(c.ID) {
 		return errClientNotFound()
+	}
+	if read == nil || read.ID != c.ID {
+		return errors.New("sqlstore: update client: the version read must be of the same client")
+	}
+	was := read.UpdatedAt.UTC().Truncate(time.Microsecond)
+	if !c.UpdatedAt.UTC().Truncate(time.Microsecond).After(was) {
+		return fmt.Errorf("sqlstore: update client %q: updated_at must be after the %s read, to the microsecond",
+			c.ID, was.Format(time.RFC3339Nano))
 	}
 	if err := checkClientText("update client", c); err != nil {
 		return err
@@ -143,15 +184,26 @@ func (s *Store) UpdateClient(ctx context.Context, c *client.Client) error {
 	if err != nil {
 		return err
 	}
+	wasCreds, err := credentialsKey(read.Credentials)
+	if err != nil {
+		return err
+	}
 	n, err := s.q().execN(ctx, s.clients.update, c.Name, c.Owner, c.SecretHash, doc, creds,
-		s.d.timeArg(c.UpdatedAt), c.ID)
+		s.d.timeArg(c.UpdatedAt), c.ID, s.d.timeArg(was), wasCreds)
 	if err != nil {
 		return s.d.classify("update client", err)
 	}
-	if n == 0 {
-		return errClientNotFound()
+	if n == 1 {
+		return nil
 	}
-	return nil
+	var one int
+	switch err := s.q().queryRow(ctx, s.clients.exists, c.ID).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return errClientNotFound()
+	case err != nil:
+		return fmt.Errorf("sqlstore: update client: %w", err)
+	}
+	return fmt.Errorf("sqlstore: update client %q: changed since it was read: %w", c.ID, storage.ErrConflict)
 }
 
 // DeleteClient removes the client; its tokens go with it in the same

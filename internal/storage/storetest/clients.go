@@ -50,13 +50,11 @@ func testClientCRUD(t *testing.T, open Opener) {
 	if got.Secret != "" || got.SecretHash != in.SecretHash || got.Name != in.Name {
 		t.Errorf("get = %+v: want hash kept and raw secret dropped", got)
 	}
+	read := *got
 	got.Name, got.Owner, got.UpdatedAt = "renamed", "alice", baseTime().Add(time.Hour)
 	got.CreatedAt = baseTime().Add(-time.Hour) // an update must not rewrite history
-	if err := s.UpdateClient(c, got); err != nil {
+	if err := s.UpdateClient(c, got, &read); err != nil {
 		t.Fatalf("update: %v", err)
-	}
-	if err := s.UpdateClient(c, got); err != nil {
-		t.Fatalf("update with identical values: %v", err)
 	}
 	again, err := s.GetClient(c, "crud")
 	if err != nil {
@@ -70,10 +68,12 @@ func testClientCRUD(t *testing.T, open Opener) {
 	if err := s.DeleteClient(c, "crud"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
+	missing := newClient("missing")
 	for name, err := range map[string]error{
 		"get deleted":    errOnly(s.GetClient(c, "crud")),
 		"delete deleted": s.DeleteClient(c, "crud"),
-		"update missing": s.UpdateClient(c, newClient("missing")),
+		"update deleted": s.UpdateClient(c, &client.Client{ID: "crud", UpdatedAt: again.UpdatedAt.Add(time.Second)}, again),
+		"update missing": s.UpdateClient(c, &client.Client{ID: "missing", UpdatedAt: missing.UpdatedAt.Add(time.Second)}, missing),
 	} {
 		if !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("%s: err = %v, want ErrNotFound", name, err)

@@ -31,7 +31,7 @@ func testClientManagedRoundTrip(t *testing.T, open Opener) {
 	sameCredentials(t, list[0].Credentials, cl.Credentials)
 
 	cl.Credentials = client.Credentials{}
-	if err := s.UpdateClient(c, cl); err != nil {
+	if err := updateClient(c, s, cl); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetClient(c, "managed")

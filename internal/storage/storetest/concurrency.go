@@ -100,11 +100,7 @@ func testConcurrentWriters(t *testing.T, open Opener) {
 		if err := s.RevokeByClient(c, id, baseTime().Add(time.Minute)); err != nil {
 			return err
 		}
-		cl, err := s.GetClient(c, id)
-		if err != nil {
-			return err
-		}
-		return s.UpdateClient(c, cl)
+		return updateClient(c, s, newClient(id))
 	})
 	for i, err := range errs {
 		if err != nil {

@@ -16,6 +16,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"ClientCRUD", testClientCRUD},
 		{"ClientConflict", testClientConflict},
+		{"ClientUpdateStale", testClientUpdateStale},
 		{"ClientFieldsRoundTrip", testClientFieldsRoundTrip},
 		{"ClientIDTooLong", testClientIDTooLong},
 		{"ClientPagination", testClientPagination},
@@ -91,6 +92,7 @@ func RunConcurrency(t *testing.T, open Opener) {
 	}{
 		{"AddKeyIfSetEmptyOneWinner", testConcurrentAddKeyIfSetEmpty},
 		{"CreateClientOneWinner", testConcurrentCreateClient},
+		{"UpdateClientOneWinner", testConcurrentClientUpdates},
 		{"Writers", testConcurrentWriters},
 		{"CreateAccessSharedStatements", testConcurrentCreateAccess},
 		{"ReplaceSetOneWinner", testConcurrentReplaceSet},

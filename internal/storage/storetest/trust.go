@@ -212,13 +212,13 @@ func testClientCredentialsRoundTrip(t *testing.T, open Opener) {
 
 	// An update replaces the credentials, including with none at all.
 	cl.Credentials.Rotated = cl.Credentials.Rotated[:1]
-	if err := s.UpdateClient(c, cl); err != nil {
+	if err := updateClient(c, s, cl); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetClient(c, "creds")
 	sameCredentials(t, got.Credentials, cl.Credentials)
 	cl.Credentials = client.Credentials{}
-	if err := s.UpdateClient(c, cl); err != nil {
+	if err := updateClient(c, s, cl); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetClient(c, "creds")
@@ -227,7 +227,7 @@ func testClientCredentialsRoundTrip(t *testing.T, open Opener) {
 	// Listings carry them too: the admin API must never lose them on an
 	// update that starts from a listed client.
 	cl.Credentials.SealedSecret = []byte("x")
-	if err := s.UpdateClient(c, cl); err != nil {
+	if err := updateClient(c, s, cl); err != nil {
 		t.Fatal(err)
 	}
 	list, _, err := s.ListClients(c, client.Filter{}, storage.Page{})
